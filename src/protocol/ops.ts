@@ -1,0 +1,82 @@
+/**
+ * The analysis operations, as requests. The same objects drive the CLI (one command
+ * each, CONTRACTS §1), the engine worker's RPC and the saved runs (§3).
+ * Imports nothing but sibling protocol files.
+ */
+import type {
+  AblateResult,
+  AttentionResult,
+  DlaResult,
+  HeadsResult,
+  LogitLensResult,
+  PatchKind,
+  PatchResult,
+  PathPatchResult,
+  TestPromptResult,
+} from './results';
+
+/** A prompt-set file (`*.circuit.json`, CONTRACTS §2), as parsed. */
+export interface PromptSetFile {
+  name?: string;
+  model?: string;
+  prependBos?: boolean;
+  /** "first": an answer of several tokens uses its first token (as the seeds do). */
+  answerToken?: 'first' | 'error';
+  prompts: { clean: string; corrupted?: string; answer?: string; wrong?: string }[];
+}
+
+export interface ProcessingFlags {
+  foldLn?: boolean;
+  centerWritingWeights?: boolean;
+  centerUnembed?: boolean;
+  foldValueBiases?: boolean;
+}
+
+export type OpRequest =
+  | { op: 'tokenize'; text: string; prependBos?: boolean }
+  | { op: 'test-prompt'; prompt: string; answer: string; topK?: number; prependBos?: boolean }
+  | { op: 'run'; prompt: string; hooks?: string[]; topK?: number; prependBos?: boolean }
+  | { op: 'patch'; spec: PromptSetFile; kind: PatchKind; noising?: boolean }
+  | { op: 'path-patch'; spec: PromptSetFile; receivers: string[]; receiverInput: 'q' | 'k' | 'v' | 'resid' }
+  | { op: 'dla'; spec: PromptSetFile }
+  | { op: 'logit-lens'; prompt: string; pos?: number; tokens?: string[]; mode?: 'own-scale' | 'final-scale'; topK?: number; prependBos?: boolean }
+  | { op: 'ablate'; heads: string[]; prompt?: string; text?: string; mode?: 'zero' | 'mean' | 'resample'; topK?: number }
+  | { op: 'heads'; detect?: string[]; seqLen?: number; batch?: number; seed?: number }
+  | { op: 'attention'; prompt: string; layers?: number[]; heads?: number[]; prependBos?: boolean };
+
+export interface TokenizeResult { tokens: number[]; strTokens: string[] }
+export interface RunOpResult {
+  strTokens: string[];
+  top: { token: string; id: number; logit: number; prob: number }[];
+  cache: { [hook: string]: { dims: number[]; data: number[] } };
+}
+
+export interface OpResultMap {
+  tokenize: TokenizeResult;
+  'test-prompt': TestPromptResult;
+  run: RunOpResult;
+  patch: PatchResult;
+  'path-patch': PathPatchResult;
+  dla: DlaResult;
+  'logit-lens': LogitLensResult;
+  ablate: AblateResult;
+  heads: HeadsResult;
+  attention: AttentionResult;
+}
+
+export type OpName = OpRequest['op'];
+export type OpResult<N extends OpName> = OpResultMap[N];
+
+/** Progress of a long operation: done/total units (e.g. sites), with a message. */
+export interface Progress { done: number; total: number; message?: string }
+
+/** A saved run, `.circuits/runs/<timestamp>-<kind>.json` (CONTRACTS §3). */
+export interface SavedRun<N extends OpName = OpName> {
+  version: 1;
+  model: { id: string; revision?: string; processing: Required<ProcessingFlags> };
+  spec: Extract<OpRequest, { op: N }>;
+  command: N;
+  result: OpResult<N>;
+  seconds: number;
+  engine: { device: string; onnxruntime?: string };
+}

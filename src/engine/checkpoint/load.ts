@@ -1,0 +1,25 @@
+/** A checkpoint folder → TransformerLens canonical weights, processed as asked. */
+import { processWeights } from '../processing';
+import type { CanonicalWeights, ModelConfig, ProcessingOptions } from '../weights';
+import { readModelConfig } from './config';
+import { openCheckpointTensors } from './safetensors';
+
+export { readModelConfig };
+
+export async function loadCanonicalWeights(dir: string, processing: ProcessingOptions): Promise<CanonicalWeights> {
+  const { cfg, arch } = readModelConfig(dir);
+  const src = await openCheckpointTensors(dir);
+  let raw: CanonicalWeights;
+  try {
+    raw = await arch.mapWeights(src, cfg);
+  } finally {
+    await src.close();
+  }
+  const anything = processing.foldLn || processing.centerWritingWeights || processing.centerUnembed || processing.foldValueBiases;
+  return anything ? processWeights(raw, processing) : raw;
+}
+
+/** Only the config (cheap: no tensor is read). */
+export function loadModelConfig(dir: string): ModelConfig {
+  return readModelConfig(dir).cfg;
+}

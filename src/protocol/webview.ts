@@ -1,0 +1,80 @@
+/**
+ * Messages between the extension host and the webview panels (postMessage). This file and
+ * results.ts/ops.ts are the only code both sides share. Names are `scope/noun/verb`; each
+ * message has an `is…` guard so neither side switches on an untyped string.
+ *
+ * Direction:
+ *   host → webview: `run/show`, `attention/show`, `export/request`
+ *   webview → host: `webview/ready`, `head/open`, `export/save`
+ */
+import type { SavedRun } from './ops';
+import type { AttentionResult } from './results';
+
+export type ThemeKind = 'light' | 'dark' | 'high-contrast' | 'high-contrast-light';
+
+/** What the webview needs to know about the theme beyond the CSS variables VS Code sets. */
+export interface ThemeHints { kind: ThemeKind }
+
+export type ExportFormat = 'png' | 'svg' | 'csv' | 'json';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['png', 'svg', 'csv', 'json'];
+
+/** host → webview: draw a saved run (any analysis result). */
+export interface RunShowMessage { type: 'run/show'; run: SavedRun; theme: ThemeHints; title?: string }
+
+/** host → webview: draw attention patterns; `focus` is the head to show large. */
+export interface AttentionShowMessage {
+  type: 'attention/show';
+  result: AttentionResult;
+  focus?: { layer: number; head: number };
+  prompt?: string;
+  theme: ThemeHints;
+}
+
+/** host → webview: the user ran "Export figure"; the webview answers with `export/save`. */
+export interface ExportRequestMessage { type: 'export/request'; format: ExportFormat }
+
+export type HostToWebviewMessage = RunShowMessage | AttentionShowMessage | ExportRequestMessage;
+
+/** webview → host: the app has loaded and its listener is installed; (re)send the data. */
+export interface WebviewReadyMessage { type: 'webview/ready' }
+
+/** webview → host: the user chose a head (click / Enter) — open its attention pattern. */
+export interface HeadOpenMessage { type: 'head/open'; layer: number; head: number; promptIndex: number }
+
+/** webview → host: save an exported figure; `data` is text, or base64 for PNG. */
+export interface ExportSaveMessage {
+  type: 'export/save';
+  format: ExportFormat;
+  data: string;
+  suggestedName: string;
+}
+
+export type WebviewToHostMessage = WebviewReadyMessage | HeadOpenMessage | ExportSaveMessage;
+
+function isObj(m: unknown): m is Record<string, unknown> {
+  return typeof m === 'object' && m !== null;
+}
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+const isFormat = (v: unknown): v is ExportFormat => typeof v === 'string' && (EXPORT_FORMATS as readonly string[]).includes(v);
+const isTheme = (v: unknown): v is ThemeHints => isObj(v) && typeof v.kind === 'string';
+
+export function isRunShowMessage(m: unknown): m is RunShowMessage {
+  return isObj(m) && m.type === 'run/show' && isObj(m.run) && typeof m.run.command === 'string' && isTheme(m.theme);
+}
+export function isAttentionShowMessage(m: unknown): m is AttentionShowMessage {
+  return isObj(m) && m.type === 'attention/show' && isObj(m.result) && Array.isArray(m.result.values) && isTheme(m.theme);
+}
+export function isExportRequestMessage(m: unknown): m is ExportRequestMessage {
+  return isObj(m) && m.type === 'export/request' && isFormat(m.format);
+}
+export function isWebviewReadyMessage(m: unknown): m is WebviewReadyMessage {
+  return isObj(m) && m.type === 'webview/ready';
+}
+export function isHeadOpenMessage(m: unknown): m is HeadOpenMessage {
+  return isObj(m) && m.type === 'head/open' && isInt(m.layer) && isInt(m.head) && isInt(m.promptIndex);
+}
+export function isExportSaveMessage(m: unknown): m is ExportSaveMessage {
+  return (
+    isObj(m) && m.type === 'export/save' && isFormat(m.format) && typeof m.data === 'string' && typeof m.suggestedName === 'string'
+  );
+}

@@ -1,0 +1,147 @@
+/**
+ * Draws one heatmap spec as SVG with d3: rows = layers, columns = positions or heads,
+ * diverging colours centred at 0, a legend, a tooltip, and keyboard navigation (arrows
+ * move between cells, Enter opens a head's attention pattern). Each cell is a rect with
+ * data-layer, data-pos/data-head, data-value (full precision) and an aria-label.
+ */
+import { select } from 'd3-selection';
+import { divergingColour } from './colour';
+import { centreOf, hideTooltip, showTooltip } from './dom';
+import { formatValue } from './format';
+import type { HeatmapSpec } from './grid';
+
+export interface HeatmapOptions {
+  /** Called with (layer, head) when a head cell is clicked or Enter is pressed on it. */
+  onHead?: (layer: number, head: number) => void;
+  legendTitle?: string;
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+let gradientCount = 0;
+
+export function cellLabel(spec: HeatmapSpec, row: number, col: number): string {
+  const v = spec.values[row * spec.colLabels.length + col];
+  const head = spec.head !== undefined ? `, head ${spec.head}` : '';
+  return `${spec.title}: layer ${spec.rowLabels[row]}, ${spec.colAxis} ${spec.colLabels[col]}${head}: ${formatValue(v)}`;
+}
+
+export function renderHeatmap(parent: HTMLElement, spec: HeatmapSpec, opts: HeatmapOptions = {}): SVGSVGElement {
+  const R = spec.rowLabels.length;
+  const C = spec.colLabels.length;
+  const cellW = Math.max(22, Math.min(44, 640 / Math.max(C, 1)));
+  const cellH = spec.colAxis === 'head' ? Math.max(22, Math.min(36, cellW)) : 26;
+  const longest = Math.max(...spec.colLabels.map((l) => l.length), 1);
+  const rotate = spec.colAxis === 'pos' || longest * 7 > cellW;
+  const left = 64;
+  const top = 30;
+  const bottom = rotate ? Math.min(130, longest * 6 + 28) : 36;
+  const legendW = 70;
+  const width = left + C * cellW + 16 + legendW;
+  const height = top + R * cellH + bottom;
+  const clickable = !!opts.onHead && (spec.colAxis === 'head' || spec.head !== undefined);
+  const headOf = (col: number) => (spec.head !== undefined ? spec.head : col);
+
+  const svg = select(parent)
+    .append('svg')
+    .attr('xmlns', SVG_NS)
+    .attr('class', 'figure heatmap')
+    .attr('width', width)
+    .attr('height', height)
+    .attr('viewBox', `0 0 ${width} ${height}`)
+    .attr('role', 'group')
+    .attr('aria-label', `${spec.title}: layer by ${spec.colAxis}, ${R} by ${C}`);
+
+  svg.append('text').attr('class', 'title').attr('x', left).attr('y', 18).text(spec.title);
+
+  const grid = svg.append('g').attr('transform', `translate(${left},${top})`);
+  const cells = grid
+    .selectAll('rect.cell')
+    .data(spec.values.map((v, k) => ({ v, r: Math.floor(k / C), c: k % C })))
+    .join('rect')
+    .attr('class', clickable ? 'cell clickable' : 'cell')
+    .attr('x', (d) => d.c * cellW)
+    .attr('y', (d) => d.r * cellH)
+    .attr('width', cellW - 1)
+    .attr('height', cellH - 1)
+    .attr('fill', (d) => divergingColour(d.v, spec.colourMax))
+    .attr('data-layer', (d) => d.r)
+    .attr('data-value', (d) => String(d.v))
+    .attr('aria-label', (d) => cellLabel(spec, d.r, d.c))
+    .attr('role', clickable ? 'button' : 'img')
+    .attr('tabindex', (d) => (d.r === 0 && d.c === 0 ? 0 : -1));
+  if (spec.colAxis === 'pos') cells.attr('data-pos', (d) => d.c);
+  if (spec.colAxis === 'head' || spec.head !== undefined) cells.attr('data-head', (d) => headOf(d.c));
+
+  const tipAt = (d: { r: number; c: number }, x: number, y: number) => {
+    const extra = clickable ? ['Click or Enter: attention pattern'] : [];
+    showTooltip([formatValue(spec.values[d.r * C + d.c]), `layer ${spec.rowLabels[d.r]}`, `${spec.colAxis} ${spec.colLabels[d.c]}`, ...extra], x, y);
+  };
+  cells
+    .on('mousemove', (ev: MouseEvent, d) => tipAt(d, ev.pageX, ev.pageY))
+    .on('mouseleave blur', () => hideTooltip())
+    .on('focus', function (_ev, d) {
+      const p = centreOf(this as Element);
+      tipAt(d, p.x, p.y);
+    })
+    .on('click', (_ev, d) => clickable && opts.onHead!(d.r, headOf(d.c)))
+    .on('keydown', function (ev: KeyboardEvent, d) {
+      const moves: Record<string, [number, number]> = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+      if (ev.key in moves) {
+        const [dr, dc] = moves[ev.key];
+        const r = Math.min(R - 1, Math.max(0, d.r + dr));
+        const c = Math.min(C - 1, Math.max(0, d.c + dc));
+        const next = cells.nodes()[r * C + c] as SVGRectElement;
+        (this as SVGRectElement).setAttribute('tabindex', '-1');
+        next.setAttribute('tabindex', '0');
+        next.focus();
+        ev.preventDefault();
+      } else if ((ev.key === 'Enter' || ev.key === ' ') && clickable) {
+        opts.onHead!(d.r, headOf(d.c));
+        ev.preventDefault();
+      }
+    });
+
+  // Row labels (layers) and column labels (positions / heads).
+  grid
+    .selectAll('text.row')
+    .data(spec.rowLabels)
+    .join('text')
+    .attr('class', 'tick row')
+    .attr('x', -6)
+    .attr('y', (_d, i) => i * cellH + cellH / 2)
+    .attr('dy', '0.35em')
+    .attr('text-anchor', 'end')
+    .text((d) => d);
+  svg.append('text').attr('class', 'axis-title').attr('transform', `translate(14,${top + (R * cellH) / 2}) rotate(-90)`).attr('text-anchor', 'middle').text('layer');
+  const cols = grid
+    .selectAll('text.col')
+    .data(spec.colLabels)
+    .join('text')
+    .attr('class', 'tick col')
+    .text((d) => d);
+  if (rotate) {
+    cols.attr('text-anchor', 'end').attr('transform', (_d, j) => `translate(${j * cellW + cellW / 2 + 4},${R * cellH + 8}) rotate(-55)`);
+  } else {
+    cols.attr('text-anchor', 'middle').attr('x', (_d, j) => j * cellW + cellW / 2).attr('y', R * cellH + 14);
+  }
+  svg.append('text').attr('class', 'axis-title').attr('x', left + (C * cellW) / 2).attr('y', height - 4).attr('text-anchor', 'middle').text(spec.colAxis === 'head' ? 'head' : 'position');
+
+  drawLegend(svg.node()!, left + C * cellW + 16, top, Math.max(60, R * cellH), spec.colourMax, opts.legendTitle);
+  return svg.node()!;
+}
+
+/** Vertical colour bar with ticks −m, 0, +m. Gradient stops are attributes, so CSP-safe. */
+export function drawLegend(svgNode: SVGSVGElement, x: number, y: number, h: number, m: number, title?: string): void {
+  const svg = select(svgNode);
+  const id = `legend-grad-${++gradientCount}`;
+  const grad = svg.append('defs').append('linearGradient').attr('id', id).attr('x1', 0).attr('x2', 0).attr('y1', 1).attr('y2', 0);
+  for (let i = 0; i <= 10; i++) {
+    grad.append('stop').attr('offset', `${i * 10}%`).attr('stop-color', divergingColour(-m + (2 * m * i) / 10, m));
+  }
+  const g = svg.append('g').attr('class', 'legend').attr('transform', `translate(${x},${y})`).attr('aria-hidden', 'true');
+  g.append('rect').attr('class', 'legend-bar').attr('width', 12).attr('height', h).attr('fill', `url(#${id})`);
+  [m, 0, -m].forEach((v, i) =>
+    g.append('text').attr('class', 'tick').attr('x', 16).attr('y', (i * h) / 2).attr('dy', '0.35em').text(formatValue(v)),
+  );
+  if (title) g.append('text').attr('class', 'tick').attr('x', 0).attr('y', -8).text(title);
+}

@@ -245,9 +245,11 @@ export async function openCheckpointTensors(dir: string): Promise<TensorSource> 
 }
 
 /** Round-to-nearest-even float32 → float16 bits. */
+const scratchF32 = new Float32Array(1);
+const scratchU32 = new Uint32Array(scratchF32.buffer);
 export function floatToHalf(value: number): number {
-  const f = new Float32Array([value]);
-  const x = new Uint32Array(f.buffer)[0];
+  scratchF32[0] = value;
+  const x = scratchU32[0];
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;
   let mant = x & 0x7fffff;
@@ -272,23 +274,25 @@ export function floatToHalf(value: number): number {
 
 function encode(data: Float32Array, dtype: SafetensorsDtype): Buffer {
   if (dtype === 'F32') return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const out = Buffer.alloc(data.length * 2);
+  // Typed-array views write host byte order; every platform Node ships on is little-endian.
+  const out = new Uint16Array(data.length);
   if (dtype === 'F16') {
-    for (let i = 0; i < data.length; i++) out.writeUInt16LE(floatToHalf(data[i]), 2 * i);
+    for (let i = 0; i < data.length; i++) out[i] = floatToHalf(data[i]);
   } else {
-    // BF16 by truncation with round-to-nearest-even on the dropped half.
+    // BF16: the top half of the float32, rounded to nearest even.
     const u = new Uint32Array(data.buffer, data.byteOffset, data.length);
     for (let i = 0; i < data.length; i++) {
       const x = u[i];
-      out.writeUInt16LE(((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff, 2 * i);
+      out[i] = ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
     }
   }
-  return out;
+  return Buffer.from(out.buffer);
 }
 
 export interface WritableTensor {
   dims: readonly number[];
-  data: Float32Array;
+  /** The values, or a function making them when written (keeps big checkpoints out of memory). */
+  data: Float32Array | (() => Float32Array);
   dtype?: SafetensorsDtype;
 }
 
@@ -301,8 +305,7 @@ export function writeSafetensors(path: string, tensors: Record<string, WritableT
   for (const name of names) {
     const t = tensors[name];
     const dtype = t.dtype ?? 'F32';
-    if (numelOf(t.dims) !== t.data.length) throw new Error(`writeSafetensors: '${name}' has ${t.data.length} values for dims [${t.dims.join(',')}]`);
-    const bytes = t.data.length * BYTES[dtype];
+    const bytes = numelOf(t.dims) * BYTES[dtype];
     header[name] = { dtype, shape: [...t.dims], data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
@@ -314,7 +317,12 @@ export function writeSafetensors(path: string, tensors: Record<string, WritableT
   try {
     writeSync(fd, len);
     writeSync(fd, Buffer.from(json, 'utf8'));
-    for (const name of names) writeSync(fd, encode(tensors[name].data, tensors[name].dtype ?? 'F32'));
+    for (const name of names) {
+      const t = tensors[name];
+      const data = typeof t.data === 'function' ? t.data() : t.data;
+      if (data.length !== numelOf(t.dims)) throw new Error(`writeSafetensors: '${name}' has ${data.length} values for dims [${t.dims.join(',')}]`);
+      writeSync(fd, encode(data, t.dtype ?? 'F32'));
+    }
   } finally {
     closeSync(fd);
   }

@@ -40,7 +40,7 @@ export type OpRequest =
   | { op: 'path-patch'; spec: PromptSetFile; receivers: string[]; receiverInput: 'q' | 'k' | 'v' | 'resid' }
   | { op: 'dla'; spec: PromptSetFile }
   | { op: 'logit-lens'; prompt: string; pos?: number; tokens?: string[]; mode?: 'own-scale' | 'final-scale'; topK?: number; prependBos?: boolean }
-  | { op: 'ablate'; heads: string[]; prompt?: string; text?: string; mode?: 'zero' | 'mean' | 'resample'; topK?: number }
+  | { op: 'ablate'; heads: string[]; prompt?: string; text?: string; /** Read from this file (relative to the op's cwd) instead of `text`. */ textFile?: string; mode?: 'zero' | 'mean' | 'resample'; topK?: number; /** Seed of resample ablation. */ seed?: number }
   | { op: 'heads'; detect?: string[]; seqLen?: number; batch?: number; seed?: number }
   | { op: 'attention'; prompt: string; layers?: number[]; heads?: number[]; prependBos?: boolean };
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { eigenvalues, type Complex } from '../../src/analysis/eigen';
+import { mulberry32 } from '../../src/analysis/heads';
 
 /** Sorts by (re, im) so two spectra can be compared element-wise. */
 function sorted(ev: Complex[]): Complex[] {
@@ -16,20 +17,9 @@ function assertSpectrum(got: Complex[], want: Complex[], tol: number): void {
   }
 }
 
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A random orthogonal matrix as a product of Householder reflections. */
 function randomOrthogonal(n: number, rand: () => number): number[][] {
-  let q = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
+  let q: number[][] = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
   for (let k = 0; k < n; k++) {
     const v = Array.from({ length: n }, () => rand() - 0.5);
     const vv = v.reduce((s, x) => s + x * x, 0);
@@ -70,7 +60,7 @@ test('the companion matrix of (x²+1)(x−2)(x−3) has roots ±i, 2, 3', () => 
 
 test('a 32×32 matrix Q·B·Qᵀ with a known mixed spectrum (real and complex pairs)', () => {
   const n = 32;
-  const rand = mulberry(7);
+  const rand = mulberry32(7);
   const want: Complex[] = [];
   const b = Array.from({ length: n }, () => new Array<number>(n).fill(0));
   for (let i = 0; i < n; ) {
@@ -96,7 +86,7 @@ test('a 32×32 matrix Q·B·Qᵀ with a known mixed spectrum (real and complex p
 });
 
 test('a rank-deficient matrix has zero eigenvalues and its trace is kept', () => {
-  const rand = mulberry(3);
+  const rand = mulberry32(3);
   const u = Array.from({ length: 6 }, () => [rand(), rand()]);
   const v = [Array.from({ length: 6 }, () => rand()), Array.from({ length: 6 }, () => rand())];
   const a = matmul(u, v); // rank 2

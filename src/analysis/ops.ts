@@ -1,0 +1,84 @@
+/**
+ * The one dispatcher from an `OpRequest` (src/protocol/ops.ts) to the analysis that
+ * answers it. The CLI, the engine worker and saved runs all go through here, so an
+ * operation means the same thing wherever it is started.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { UserError } from '../engine/errors';
+import type { Model } from '../engine/types';
+import type { OpName, OpRequest, OpResult, Progress } from '../protocol/ops';
+import { ablateHeads } from './ablation';
+import { attentionPatterns } from './attention';
+import { directLogitAttribution } from './attribution';
+import { detectHeads } from './heads';
+import { logitLens } from './logitLens';
+import { activationPatch } from './patching';
+import { loadPromptSet } from './promptSet';
+import { runPrompt, testPrompt, tokenize } from './testPrompt';
+
+export interface OpContext {
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+  /** Resolves relative file paths in the request (e.g. `textFile`). */
+  cwd?: string;
+}
+
+type PathPatchFn = (model: Model, set: ReturnType<typeof loadPromptSet>, opts: { receivers: string[]; receiverInput: 'q' | 'k' | 'v' | 'resid'; signal?: AbortSignal; onProgress?: (p: Progress) => void }) => Promise<OpResult<'path-patch'>>;
+
+/** Path patching lives in its own module; loaded on first use. */
+async function pathPatchFn(): Promise<PathPatchFn> {
+  const mod = (await import('./pathPatching')) as { pathPatch: PathPatchFn };
+  return mod.pathPatch;
+}
+
+async function readText(path: string, cwd: string | undefined): Promise<string> {
+  const file = resolve(cwd ?? process.cwd(), path);
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UserError(`cannot read text file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+export async function runOp<N extends OpName>(model: Model, req: Extract<OpRequest, { op: N }>, ctx?: OpContext): Promise<OpResult<N>>;
+export async function runOp(model: Model, req: OpRequest, ctx: OpContext = {}): Promise<OpResult<OpName>> {
+  const { signal, onProgress } = ctx;
+  const progress = (message: string) => (done: number, total: number) => onProgress?.({ done, total, message });
+  switch (req.op) {
+    case 'tokenize':
+      return tokenize(model, req.text, req.prependBos);
+    case 'test-prompt':
+      return testPrompt(model, { ...req, signal });
+    case 'run':
+      return runPrompt(model, { ...req, signal });
+    case 'attention':
+      return attentionPatterns(model, { ...req, signal });
+    case 'logit-lens':
+      return logitLens(model, { ...req, signal });
+    case 'heads':
+      return detectHeads(model, { ...req, signal });
+    case 'ablate': {
+      const text = req.textFile !== undefined ? await readText(req.textFile, ctx.cwd) : req.text;
+      return ablateHeads(model, { heads: req.heads, prompt: req.prompt, text, mode: req.mode, topK: req.topK, seed: req.seed, signal, onProgress: progress('ablating') });
+    }
+    case 'dla': {
+      const set = loadPromptSet(req.spec, model.tokenizer, model.cfg.nCtx, { requireAnswers: true });
+      const prompts = set.cleanTokens.map((tokens, i) => ({ tokens, answer: set.answerIds[i], wrong: set.wrongIds[i] }));
+      return directLogitAttribution(model, prompts, { signal, strTokens: set.strTokens[0], onProgress: progress('attributing') });
+    }
+    case 'patch': {
+      const set = loadPromptSet(req.spec, model.tokenizer, model.cfg.nCtx, { requireAnswers: true, requireCorrupted: true });
+      return activationPatch(model, set, req.kind, { noising: req.noising, signal, onProgress });
+    }
+    case 'path-patch': {
+      const set = loadPromptSet(req.spec, model.tokenizer, model.cfg.nCtx, { requireAnswers: true, requireCorrupted: true });
+      const pathPatch = await pathPatchFn();
+      return pathPatch(model, set, { receivers: req.receivers, receiverInput: req.receiverInput, signal, onProgress });
+    }
+    default: {
+      const op = (req as { op: string }).op;
+      throw new UserError(`unknown operation "${op}"`);
+    }
+  }
+}

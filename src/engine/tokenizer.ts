@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { displayToken } from '../protocol/tokens';
+import { quoteTokens } from '../protocol/tokens';
 import { UserError } from './errors';
 import type { TokenizerLike } from './types';
 
@@ -103,11 +103,6 @@ export function gpt2TokenizerJson(vocab: Record<string, number>, mergesText: str
       merges,
     },
   };
-}
-
-/** Quote a token list the way error messages show tokens: `["·John", "son"]`. */
-export function quoteTokens(strTokens: readonly string[]): string {
-  return `[${strTokens.map((s) => JSON.stringify(displayToken(s))).join(', ')}]`;
 }
 
 class HfTokenizer implements TokenizerLike {

@@ -37,6 +37,11 @@ export function positionLabels(strTokens: readonly string[]): string[] {
   return strTokens.map((tok, i) => `${displayToken(tok)} ${i}`);
 }
 
+/** A token list as error messages and logs show it: `["·John", "son"]`. */
+export function quoteTokens(strTokens: readonly string[]): string {
+  return `[${strTokens.map((s) => JSON.stringify(displayToken(s))).join(', ')}]`;
+}
+
 const HTML_ESCAPES: Record<string, string> = {
   '&': '&amp;',
   '<': '&lt;',

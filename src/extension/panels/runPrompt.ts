@@ -1,0 +1,18 @@
+/**
+ * Which prompt a click on a head refers to, for each kind of saved run. Pure, so it can
+ * be tested without VS Code.
+ */
+import type { SavedRun } from '../../protocol/ops';
+
+/** The prompt text to show attention on, or undefined when the run has none (head detectors). */
+export function promptForRun(run: SavedRun, promptIndex: number): string | undefined {
+  const spec = run.spec as { prompt?: string; text?: string; spec?: { prompts?: { clean?: string }[] } };
+  if (spec.spec?.prompts) return spec.spec.prompts[promptIndex]?.clean ?? spec.spec.prompts[0]?.clean;
+  return spec.prompt ?? spec.text;
+}
+
+/** The panel title of a run. */
+export function runTitle(run: SavedRun): string {
+  const kind = (run.result as { kind?: string }).kind;
+  return `${run.command}${kind ? ` ${kind}` : ''} · ${run.model.id}`;
+}

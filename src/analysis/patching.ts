@@ -26,6 +26,7 @@ import type { Model } from '../engine/types';
 import type { Progress } from '../protocol/ops';
 import type { PatchKind, PatchResult } from '../protocol/results';
 import { positionLabels } from '../protocol/tokens';
+import { mean, normalisedMetric } from './metrics';
 import { patchSites } from './sites';
 import type { SiteGrid } from './sites';
 import { baselineRun, fastSweep, sweepHooks } from './sweep';
@@ -85,19 +86,6 @@ export function promptPairs(set: PatchingPromptSet): PromptPairs {
   return { clean, corrupted, targets: { answerPos, answerIds: Int32Array.from(set.answerIds), wrongIds: Int32Array.from(set.wrongIds) } };
 }
 
-export function mean(xs: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < xs.length; i++) s += xs[i];
-  return s / xs.length;
-}
-
-/** The UserError for a set whose two runs agree, where no normalised metric exists. */
-export function checkSeparated(clean: number, corrupted: number): void {
-  if (!(Math.abs(clean - corrupted) > 1e-6)) {
-    throw new UserError(`prompt set: the clean and corrupted runs give the same mean logit difference (${clean.toFixed(4)}), so the normalised metric is undefined; check that the corrupted prompts change the answer`);
-  }
-}
-
 /** Axis labels of a site grid: layer "0".., pos from the first clean prompt, head "0".., facet names. */
 export function gridLabels(model: Model, grid: SiteGrid, firstClean: readonly number[]): { [axis: string]: string[] } {
   const count = (n: number) => Array.from({ length: n }, (_, i) => String(i));
@@ -125,10 +113,10 @@ export async function activationPatch(model: Model, set: PatchingPromptSet, kind
   const corruptedRun = await baselineRun(model, corrupted, targets, hooks, opts.signal);
   const cleanMean = mean(cleanRun.diffs);
   const corruptedMean = mean(corruptedRun.diffs);
-  checkSeparated(cleanMean, corruptedMean);
+  normalisedMetric(cleanMean, cleanMean, corruptedMean); // a set whose runs agree is a UserError before the sweep
   const [base, source, baseTokens] = opts.noising ? [cleanRun, corruptedRun, clean] : [corruptedRun, cleanRun, corrupted];
   const patched = await fastSweep(model, grid.sites, { baseTokens, baseCache: base.cache, sourceCache: source.cache, ...targets }, opts);
-  const values = Array.from(patched, (v) => (v - corruptedMean) / (cleanMean - corruptedMean));
+  const values = Array.from(patched, (v) => normalisedMetric(v, cleanMean, corruptedMean));
   return {
     kind,
     dims: grid.dims,

@@ -20,6 +20,7 @@ import { tensor } from '../engine/tensor';
 import type { Tensor } from '../engine/tensor';
 import type { Model, Patch } from '../engine/types';
 import type { Progress } from '../protocol/ops';
+import { logitDiff } from './metrics';
 import { maskCells } from './sites';
 import type { PatchSite } from './sites';
 
@@ -71,18 +72,10 @@ export function rowsPerChunk(model: Model, T: number, budgetMB = DEFAULT_MEMORY_
   return Math.max(1, Math.floor((budgetMB * 2 ** 20) / rowBytes));
 }
 
-/** logits[b, 0] − logits[b, 1] of a 'columns' run with tokens [answer, wrong]. */
-function columnDiffs(logits: Tensor | undefined, B: number): Float64Array {
-  if (!logits || logits.data.length !== B * 2) throw new Error(`sweep: expected [${B}, 2] column logits, got [${logits?.dims.join(',') ?? 'none'}]`);
-  const out = new Float64Array(B);
-  for (let b = 0; b < B; b++) out[b] = logits.data[2 * b] - logits.data[2 * b + 1];
-  return out;
-}
-
 /** Which logits a row needs: the answer and wrong columns at its prompt's answer position. */
 export type AnswerTargets = Pick<SweepRuns, 'answerPos' | 'answerIds' | 'wrongIds'>;
 
-function columnsOutput(runs: AnswerTargets, prompts: ArrayLike<number>) {
+export function columnsOutput(runs: AnswerTargets, prompts: ArrayLike<number>) {
   const positions = new Int32Array(prompts.length);
   const tokens: Int32Array[] = [];
   for (let b = 0; b < prompts.length; b++) {
@@ -106,17 +99,23 @@ export async function baselineRun(
 ): Promise<{ diffs: Float64Array; cache: Map<HookName, Tensor> }> {
   const rows = Int32Array.from(tokens.keys());
   const res = await model.run({ tokens, cache: hooks, output: columnsOutput(target, rows), signal });
-  return { diffs: columnDiffs(res.logits, tokens.length), cache: res.cache };
+  return { diffs: logitDiff(columnLogits(res.logits)), cache: res.cache };
 }
 
-function need(cache: Map<HookName, Tensor>, hook: HookName, what: string): Tensor {
+export function columnLogits(logits: Tensor | undefined): Tensor {
+  if (!logits) throw new Error('sweep: the run returned no column logits');
+  return logits;
+}
+
+/** A cached activation that must be there (a missing one is a bug here, not bad input). */
+export function cached(cache: Map<HookName, Tensor>, hook: HookName, what: string): Tensor {
   const t = cache.get(hook);
   if (!t) throw new Error(`sweep: the ${what} cache lacks ${hook}`);
   return t;
 }
 
 /** Copies row `p` of a [P, ...] tensor into row `b` of `out` (same inner size). */
-function copyRow(src: Tensor, p: number, out: Float32Array, b: number): void {
+export function copyRow(src: Tensor, p: number, out: Float32Array, b: number): void {
   const n = src.data.length / src.dims[0];
   out.set(src.data.subarray(p * n, (p + 1) * n), b * n);
 }
@@ -135,7 +134,7 @@ function buildPatches(sites: readonly PatchSite[], prompts: Int32Array, sourceCa
     let entry = byHook.get(s.hook);
     if (!entry) {
       const cells = maskCells(s);
-      entry = { cells, patch: { hook: s.hook, value: need(sourceCache, s.hook, 'source'), source: prompts, mask: tensor([B, ...s.maskDims]) } };
+      entry = { cells, patch: { hook: s.hook, value: cached(sourceCache, s.hook, 'source'), source: prompts, mask: tensor([B, ...s.maskDims]) } };
       byHook.set(s.hook, entry);
     }
     entry.patch.mask.data[b * entry.cells + s.cell] = 1;
@@ -146,7 +145,7 @@ function buildPatches(sites: readonly PatchSite[], prompts: Int32Array, sourceCa
 /** The base run's resid_pre at `layer` for each row, with resid_pre sites of that layer already patched. */
 function startResid(layer: number, sites: readonly PatchSite[], prompts: Int32Array, runs: SweepRuns): Tensor {
   const hook = blockHook(layer, 'hook_resid_pre');
-  const base = need(runs.baseCache, hook, 'base');
+  const base = cached(runs.baseCache, hook, 'base');
   const [, T, d] = base.dims;
   const out = tensor([sites.length, T, d]);
   for (let b = 0; b < sites.length; b++) {
@@ -154,7 +153,7 @@ function startResid(layer: number, sites: readonly PatchSite[], prompts: Int32Ar
     copyRow(base, p, out.data, b);
     const s = sites[b];
     if (s.hook === hook && s.grain === 'pos') {
-      const src = need(runs.sourceCache, hook, 'source');
+      const src = cached(runs.sourceCache, hook, 'source');
       const from = (p * T + s.pos) * d;
       out.data.set(src.data.subarray(from, from + d), (b * T + s.pos) * d);
     }
@@ -196,7 +195,7 @@ export async function fastSweep(model: Model, sites: readonly PatchSite[], runs:
         output: columnsOutput(runs, prompts),
         signal: opts.signal,
       });
-      const diffs = columnDiffs(res.logits, n);
+      const diffs = logitDiff(columnLogits(res.logits));
       for (let i = 0; i < n; i++) sums[slots[i]] += diffs[i];
       done += n;
       opts.onProgress?.({ done, total, message: `patched ${done} of ${total} (site, prompt) rows` });
@@ -223,7 +222,7 @@ export async function naiveSweep(model: Model, sites: readonly PatchSite[], runs
     for (let p = 0; p < P; p++) mask.data[p * cells + s.cell] = 1;
     const res = await model.run({
       tokens: runs.baseTokens,
-      patches: [{ hook: s.hook, value: need(runs.sourceCache, s.hook, 'source'), source: prompts, mask }],
+      patches: [{ hook: s.hook, value: cached(runs.sourceCache, s.hook, 'source'), source: prompts, mask }],
       output: { kind: 'logits' },
       signal: opts.signal,
     });

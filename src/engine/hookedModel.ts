@@ -1,0 +1,246 @@
+/**
+ * HookedModel: the runnable model. One ONNX session per stage (embed, each block,
+ * unembed), built once at load with the weights as initializers; `run` chains them in
+ * TypeScript, feeding each block its patches and fetching only the hooks asked for.
+ *
+ * Batching is the point: a sweep of S patch sites over P prompts is one run of S·P rows,
+ * each row reading its patch values from `value[source[b]]`.
+ */
+import { UserError } from './errors';
+import { buildBlockGraph, blockHookSuffixes, hookRank, BLOCK_RESID_INPUT } from './graph/block';
+import { buildEmbedGraph, EMBED_RESID_OUTPUT, EMBED_TOKENS_INPUT } from './graph/embed';
+import { patchFeedNames } from './graph/patch';
+import { allHookNames, blockHook, parseHookName, type HookName } from './hooks';
+import { createSession, type Feed, type Session } from './runtime';
+import type { Tensor } from './tensor';
+import type { Model, Patch, RunRequest, RunResult, TokenizerLike } from './types';
+import { applyPatchInPlace, buildUnembedGraph, columnLogits, lnFinalRows, lnFinalScale, UNEMBED_INPUT, UNEMBED_OUTPUT } from './unembed';
+import type { CanonicalWeights, ModelConfig } from './weights';
+
+export interface HookedModelOptions {
+  id: string;
+  source: string;
+  device?: string;
+  onProgress?: (message: string, fraction: number) => void;
+}
+
+/** Where a hook lives: the embed graph, block L's graph, or ln_final (in TypeScript). */
+type Stage = 'embed' | number | 'final';
+
+function abortError(): Error {
+  const e = new Error('the run was cancelled');
+  e.name = 'AbortError';
+  return e;
+}
+
+export class HookedModel implements Model {
+  readonly cfg: ModelConfig;
+  private readonly hookSet: Set<string>;
+  /** Zero masks/values of shape [1,…,1] per rank and a [0] source: "no patch here". */
+  private readonly idle = new Map<number, { mask: Tensor; value: Tensor }>();
+  private readonly idleSource: Feed = { dims: [1], int64: new BigInt64Array(1) };
+
+  private constructor(
+    readonly weights: CanonicalWeights,
+    readonly tokenizer: TokenizerLike,
+    readonly id: string,
+    readonly source: string,
+    readonly device: string,
+    private readonly embed: Session,
+    private readonly blocks: Session[],
+    private readonly unembed: Session,
+  ) {
+    this.cfg = weights.cfg;
+    this.hookSet = new Set(allHookNames(this.cfg.nLayers, this.cfg.parallelAttnMlp, this.cfg.positional === 'rotary'));
+    for (const rank of [3, 4]) {
+      const ones = new Array<number>(rank).fill(1);
+      this.idle.set(rank, { mask: { dims: ones, data: new Float32Array(1) }, value: { dims: ones, data: new Float32Array(1) } });
+    }
+  }
+
+  /** Builds every stage's graph and session; the first session settles the device for the rest. */
+  static async create(weights: CanonicalWeights, tokenizer: TokenizerLike, opts: HookedModelOptions): Promise<HookedModel> {
+    const cfg = weights.cfg;
+    const total = cfg.nLayers + 2;
+    const progress = (i: number, what: string) => opts.onProgress?.(`building ${what}`, i / total);
+    progress(0, 'embed');
+    const embed = await createSession(buildEmbedGraph(weights), opts.device ?? 'auto');
+    const device = embed.device;
+    const blocks: Session[] = [];
+    for (let l = 0; l < cfg.nLayers; l++) {
+      progress(l + 1, `block ${l}`);
+      blocks.push(await createSession(buildBlockGraph(cfg, weights.blocks[l], l), device));
+    }
+    progress(total - 1, 'unembed');
+    const unembed = await createSession(buildUnembedGraph(weights), device);
+    opts.onProgress?.('ready', 1);
+    return new HookedModel(weights, tokenizer, opts.id, opts.source, device, embed, blocks, unembed);
+  }
+
+  async dispose(): Promise<void> {
+    for (const s of [this.embed, ...this.blocks, this.unembed]) await s.release();
+  }
+
+  private stageOf(name: string, what: string): { stage: Stage; suffix: string } {
+    if (!this.hookSet.has(name)) {
+      try {
+        parseHookName(name, this.cfg.nLayers, this.cfg.parallelAttnMlp);
+      } catch (e) {
+        throw new UserError(`${what}: ${(e as Error).message}`);
+      }
+      throw new UserError(`${what}: unknown hook "${name}": this model has no such hook`);
+    }
+    if (name === 'ln_final.hook_scale') return { stage: 'final', suffix: name };
+    if (name === 'hook_embed' || name === 'hook_pos_embed') return { stage: 'embed', suffix: name };
+    const { layer, suffix } = parseHookName(name, this.cfg.nLayers, this.cfg.parallelAttnMlp);
+    return { stage: layer as number, suffix };
+  }
+
+  /** Shape of a hook's activation for a batch of B rows of T tokens. */
+  private hookDims(suffix: string, B: number, T: number): number[] {
+    const { dModel: d, nHeads: H, dHead: dh, dMlp: dm } = this.cfg;
+    if (suffix.endsWith('hook_scale')) return [B, T, 1];
+    if (suffix === 'attn.hook_attn_scores' || suffix === 'attn.hook_pattern') return [B, H, T, T];
+    if (suffix.startsWith('attn.')) return [B, T, H, dh];
+    if (suffix.startsWith('mlp.')) return [B, T, dm];
+    return [B, T, d];
+  }
+
+  private checkPatch(p: Patch, dims: number[]): void {
+    const bad = (msg: string) => new UserError(`patch on ${p.hook}: ${msg}`);
+    const fits = (t: readonly number[], from: number) => t.length === dims.length && t.every((n, i) => i < from || n === 1 || n === dims[i]);
+    if (!fits(p.mask.dims, 0)) throw bad(`mask dims [${p.mask.dims}] do not broadcast to the hook's [${dims}] (each dim must be 1 or full)`);
+    if (!fits(p.value.dims, 1)) throw bad(`value dims [${p.value.dims}] must be [S, …] with the hook's dims [${dims.slice(1)}] (or 1)`);
+    if (p.source.length !== dims[0] && p.source.length !== 1) throw bad(`source has ${p.source.length} rows, the batch has ${dims[0]}`);
+    const S = p.value.dims[0];
+    for (const s of p.source) if (!(s >= 0 && s < S)) throw bad(`source row ${s} is outside value's ${S} rows`);
+  }
+
+  private patchFeeds(hook: string, rank: number, patch: Patch | undefined): Record<string, Feed> {
+    const f = patchFeedNames(hook);
+    if (!patch) {
+      const idle = this.idle.get(rank)!;
+      return { [f.mask]: idle.mask, [f.value]: idle.value, [f.source]: this.idleSource };
+    }
+    return { [f.mask]: patch.mask, [f.value]: patch.value, [f.source]: { dims: [patch.source.length], int64: patch.source } };
+  }
+
+  private validateTokens(tokens: RunRequest['tokens']): { B: number; T: number } {
+    const B = tokens.length;
+    if (B === 0) throw new UserError('run: no token rows given');
+    const T = tokens[0].length;
+    if (T === 0) throw new UserError('run: the prompt has no tokens');
+    if (T > this.cfg.nCtx) throw new UserError(`run: the prompt is ${T} tokens long, more than the model's n_ctx ${this.cfg.nCtx}`);
+    const V = this.cfg.dVocab;
+    tokens.forEach((row, b) => {
+      if (row.length !== T) throw new UserError(`run: batch row ${b} has ${row.length} tokens, row 0 has ${T}; all rows must be the same length`);
+      for (const t of row) if (!(Number.isInteger(t) && t >= 0 && t < V)) throw new UserError(`run: token id ${t} (row ${b}) is outside the vocabulary 0..${V - 1}`);
+    });
+    return { B, T };
+  }
+
+  async run(req: RunRequest): Promise<RunResult> {
+    const cfg = this.cfg;
+    const { B, T } = this.validateTokens(req.tokens);
+    const start = req.startLayer ?? 0;
+    if (!(Number.isInteger(start) && start >= 0 && start < cfg.nLayers)) throw new UserError(`run: startLayer ${start} is not a layer 0..${cfg.nLayers - 1}`);
+    if (start > 0) {
+      const sr = req.startResid;
+      if (!sr) throw new UserError(`run: startLayer ${start} needs startResid (blocks.${start}.hook_resid_pre)`);
+      if (sr.dims.length !== 3 || sr.dims[0] !== B || sr.dims[1] !== T || sr.dims[2] !== cfg.dModel) {
+        throw new UserError(`run: startResid dims [${sr.dims}] should be [${B},${T},${cfg.dModel}]`);
+      }
+    }
+    const stageIndex = (s: Stage) => (s === 'embed' ? -1 : s === 'final' ? cfg.nLayers : s);
+
+    const patches = new Map<string, Patch>();
+    for (const p of req.patches ?? []) {
+      const { stage, suffix } = this.stageOf(p.hook, 'patch');
+      if (start > 0 && stageIndex(stage) < start) throw new UserError(`patch on ${p.hook}: the run starts at layer ${start}, after this hook`);
+      if (patches.has(p.hook)) throw new UserError(`patch on ${p.hook}: the hook is patched twice in one run; merge the masks`);
+      this.checkPatch(p, this.hookDims(suffix, B, T));
+      patches.set(p.hook, p);
+    }
+    const wanted = new Map<Stage, string[]>();
+    for (const h of new Set(req.cache ?? [])) {
+      const { stage } = this.stageOf(h, 'cache');
+      if (start > 0 && stageIndex(stage) < start) throw new UserError(`cache ${h}: the run starts at layer ${start}, after this hook`);
+      wanted.set(stage, [...(wanted.get(stage) ?? []), h]);
+    }
+    const cache = new Map<HookName, Tensor>();
+    const checkAbort = () => {
+      if (req.signal?.aborted) throw abortError();
+    };
+
+    let resid: Tensor;
+    if (start === 0) {
+      checkAbort();
+      const feeds: Record<string, Feed> = { [EMBED_TOKENS_INPUT]: { dims: [B, T], int64: tokensToInt64(req.tokens, B, T) } };
+      const hooks = cfg.positional === 'rotary' ? ['hook_embed'] : ['hook_embed', 'hook_pos_embed'];
+      for (const h of hooks) Object.assign(feeds, this.patchFeeds(h, 3, patches.get(h)));
+      const want = wanted.get('embed') ?? [];
+      const out = await this.embed.run(feeds, [EMBED_RESID_OUTPUT, ...want]);
+      for (const h of want) cache.set(h as HookName, out[h]);
+      resid = out[EMBED_RESID_OUTPUT];
+    } else {
+      resid = req.startResid!;
+    }
+
+    for (let l = start; l < cfg.nLayers; l++) {
+      checkAbort();
+      const feeds: Record<string, Feed> = { [BLOCK_RESID_INPUT]: resid };
+      for (const s of blockHookSuffixes(cfg)) {
+        const h = blockHook(l, s);
+        Object.assign(feeds, this.patchFeeds(h, hookRank(s), patches.get(h)));
+      }
+      const post = blockHook(l, 'hook_resid_post');
+      const want = wanted.get(l) ?? [];
+      const out = await this.blocks[l].run(feeds, [...new Set([post, ...want])]);
+      for (const h of want) cache.set(h as HookName, out[h]);
+      resid = out[post];
+    }
+    checkAbort();
+    return { cache, logits: await this.finish(req, resid, B, T, patches, wanted, cache) };
+  }
+
+  /** ln_final and the requested output. */
+  private async finish(req: RunRequest, resid: Tensor, B: number, T: number, patches: Map<string, Patch>, wanted: Map<Stage, string[]>, cache: Map<HookName, Tensor>): Promise<Tensor | undefined> {
+    const cfg = this.cfg;
+    const output = req.output ?? { kind: 'logits' as const };
+    const scalePatch = patches.get('ln_final.hook_scale');
+    let scale: Tensor | undefined;
+    if (scalePatch || wanted.has('final')) {
+      scale = lnFinalScale(resid, cfg.eps);
+      if (scalePatch) applyPatchInPlace(scale, scalePatch);
+      if (wanted.has('final')) cache.set('ln_final.hook_scale', scale);
+    }
+    if (output.kind === 'none') return undefined;
+    const pos = (p: number, what: string) => {
+      const q = p < 0 ? p + T : p;
+      if (!(Number.isInteger(q) && q >= 0 && q < T)) throw new UserError(`${what}: position ${p} is outside the prompt's ${T} positions`);
+      return q;
+    };
+    if (output.kind === 'columns') {
+      if (output.positions.length !== B || output.tokens.length !== B) {
+        throw new UserError(`output columns: give one position and one token list per batch row (${B} rows)`);
+      }
+      const rows = Int32Array.from({ length: B }, (_, b) => b);
+      const ps = Int32Array.from(output.positions, (p) => pos(p, 'output columns'));
+      return columnLogits(lnFinalRows(resid, rows, ps, this.weights.lnFinal, cfg.eps, scale), this.weights, output.tokens);
+    }
+    const positions = (output.positions ?? Array.from({ length: T }, (_, i) => i)).map((p) => pos(p, 'output logits'));
+    const P = positions.length;
+    const rows = new Int32Array(B * P);
+    const ps = new Int32Array(B * P);
+    for (let b = 0; b < B; b++) for (let i = 0; i < P; i++) (rows[b * P + i] = b), (ps[b * P + i] = positions[i]);
+    const x = lnFinalRows(resid, rows, ps, this.weights.lnFinal, cfg.eps, scale);
+    const out = await this.unembed.run({ [UNEMBED_INPUT]: { dims: [B * P, cfg.dModel], data: x } }, [UNEMBED_OUTPUT]);
+    return { dims: [B, P, cfg.dVocab], data: out[UNEMBED_OUTPUT].data };
+  }
+}
+
+function tokensToInt64(tokens: RunRequest['tokens'], B: number, T: number): BigInt64Array {
+  const out = new BigInt64Array(B * T);
+  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) out[b * T + t] = BigInt(tokens[b][t]);
+  return out;
+}

@@ -1,0 +1,159 @@
+/**
+ * The ONNX graphs and HookedModel against the float64 reference (test/support/reference64),
+ * on random tiny GPT-2-like and GPT-NeoX-like weights built here (no files).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { allHookNames, type HookName } from '../../src/engine/hooks';
+import { HookedModel } from '../../src/engine/hookedModel';
+import { tensor, type Tensor } from '../../src/engine/tensor';
+import type { TokenizerLike } from '../../src/engine/types';
+import type { CanonicalWeights, ModelConfig } from '../../src/engine/weights';
+import { forward64, type Act64 } from '../support/reference64';
+import { randomWeights, TINY_GPT2, TINY_NEOX, withoutLnAffine } from '../support/randomWeights';
+
+const TOL = 1e-4;
+
+const stubTokenizer = (cfg: ModelConfig): TokenizerLike => ({
+  encode: () => [],
+  decode: () => '',
+  strTokens: (ids) => ids.map(String),
+  singleToken: () => 0,
+  bosTokenId: cfg.bosTokenId,
+  vocabSize: cfg.dVocab,
+});
+
+/** Row `b` of an engine tensor against a batch-1 float64 activation; -inf must match exactly. */
+function assertRowClose(actual: Tensor, b: number, expected: Act64, what: string, tol = TOL): void {
+  assert.deepEqual(actual.dims.slice(1), expected.dims.slice(1), `${what}: dims`);
+  const n = expected.data.length;
+  for (let i = 0; i < n; i++) {
+    const a = actual.data[b * n + i];
+    const e = expected.data[i];
+    if (e === -Infinity || a === -Infinity) {
+      assert.equal(a, e, `${what}[${i}]: -inf mismatch`);
+      continue;
+    }
+    const err = Math.abs(a - e) / Math.max(1, Math.abs(e));
+    if (!(err <= tol)) assert.fail(`${what}[${i}]: engine ${a} vs reference ${e}`);
+  }
+}
+
+function logitsAct(logits: Float64Array, T: number, V: number): Act64 {
+  return { dims: [1, T, V], data: logits };
+}
+
+for (const [label, cfg, folded] of [
+  ['GPT-2-like', TINY_GPT2, false],
+  ['GPT-NeoX-like (parallel, partial rotary, erf gelu)', TINY_NEOX, false],
+  ['GPT-2-like with LNPre (folded LayerNorms)', TINY_GPT2, true],
+] as const) {
+  describe(`HookedModel vs forward64: ${label}`, () => {
+    let w: CanonicalWeights;
+    let model: HookedModel;
+    const clean = [3, 17, 5, 9, 11, 2, 8];
+    const corrupt = [3, 17, 6, 9, 12, 2, 8];
+    const T = clean.length;
+    const V = cfg.dVocab;
+    const hooks = allHookNames(cfg.nLayers, cfg.parallelAttnMlp, cfg.positional === 'rotary');
+
+    before(async () => {
+      w = randomWeights(cfg, 7);
+      if (folded) w = withoutLnAffine(w);
+      model = await HookedModel.create(w, stubTokenizer(cfg), { id: 'tiny', source: 'test', device: 'cpu' });
+    });
+    after(async () => model.dispose());
+
+    it('gives the reference logits and every hook (batch of two prompts)', async () => {
+      const res = await model.run({ tokens: [clean, corrupt], cache: hooks });
+      assert.equal(res.cache.size, hooks.length);
+      for (const [b, toks] of [[0, clean], [1, corrupt]] as const) {
+        const ref = forward64(w, toks);
+        for (const h of hooks) assertRowClose(res.cache.get(h)!, b, ref.cache.get(h)!, `row ${b} ${h}`);
+        assertRowClose(res.logits!, b, logitsAct(ref.logits, T, V), `row ${b} logits`);
+      }
+    });
+
+    it('patching a hook with its own cached value changes nothing', async () => {
+      const base = await model.run({ tokens: [clean], cache: hooks });
+      for (const h of hooks) {
+        const act = base.cache.get(h)!;
+        const mask = tensor(act.dims.map(() => 1), [1]);
+        const res = await model.run({ tokens: [clean], patches: [{ hook: h, value: act, source: Int32Array.of(0), mask }] });
+        assert.deepEqual(res.logits!.data, base.logits!.data, `self-patch of ${h}`);
+      }
+    });
+
+    it('patching blocks.0.hook_resid_pre (all positions) from clean into corrupted gives the clean logits', async () => {
+      const cleanRun = await model.run({ tokens: [clean], cache: ['blocks.0.hook_resid_pre'] });
+      const patched = await model.run({
+        tokens: [corrupt],
+        patches: [{ hook: 'blocks.0.hook_resid_pre', value: cleanRun.cache.get('blocks.0.hook_resid_pre')!, source: Int32Array.of(0), mask: tensor([1, 1, 1], [1]) }],
+      });
+      const ref = forward64(w, clean);
+      assertRowClose(patched.logits!, 0, logitsAct(ref.logits, T, V), 'patched logits');
+    });
+
+    it('a patch matches the reference patched the same way (one position of hook_z, head 1)', async () => {
+      const cleanRun = await model.run({ tokens: [clean], cache: ['blocks.1.attn.hook_z'] });
+      const z = cleanRun.cache.get('blocks.1.attn.hook_z')!;
+      const mask = tensor([1, T, cfg.nHeads, 1]);
+      mask.data[3 * cfg.nHeads + 1] = 1;
+      const res = await model.run({ tokens: [corrupt], cache: ['blocks.1.attn.hook_z'], patches: [{ hook: 'blocks.1.attn.hook_z', value: z, source: Int32Array.of(0), mask }] });
+      const dh = cfg.dHead;
+      const ref = forward64(w, corrupt, {
+        patches: new Map([['blocks.1.attn.hook_z', (act: Float64Array) => {
+          const o = (3 * cfg.nHeads + 1) * dh;
+          for (let e = 0; e < dh; e++) act[o + e] = z.data[o + e];
+        }]]),
+      });
+      assertRowClose(res.logits!, 0, logitsAct(ref.logits, T, V), 'logits after patching z');
+      assertRowClose(res.cache.get('blocks.1.attn.hook_z')!, 0, ref.cache.get('blocks.1.attn.hook_z')!, 'patched z');
+    });
+
+    it('starting at a later layer from the cached resid_pre equals the full run', async () => {
+      const L = cfg.nLayers - 1;
+      const full = await model.run({ tokens: [clean, corrupt], cache: [`blocks.${L}.hook_resid_pre`, `blocks.${L}.attn.hook_pattern`] });
+      const late = await model.run({ tokens: [clean, corrupt], startLayer: L, startResid: full.cache.get(`blocks.${L}.hook_resid_pre`)!, cache: [`blocks.${L}.attn.hook_pattern`] });
+      assert.deepEqual(late.logits!.data, full.logits!.data);
+      assert.deepEqual(late.cache.get(`blocks.${L}.attn.hook_pattern`)!.data, full.cache.get(`blocks.${L}.attn.hook_pattern`)!.data);
+      await assert.rejects(model.run({ tokens: [clean], startLayer: L }), { name: 'UserError' });
+    });
+
+    it("'columns' output equals the corresponding entries of the full logits", async () => {
+      const full = await model.run({ tokens: [clean, corrupt] });
+      const positions = Int32Array.of(T - 1, 2);
+      const toks = [Int32Array.of(4, 9, 0), Int32Array.of(V - 1, 1, 4)];
+      const cols = await model.run({ tokens: [clean, corrupt], output: { kind: 'columns', positions, tokens: toks } });
+      assert.deepEqual(cols.logits!.dims, [2, 3]);
+      for (let b = 0; b < 2; b++) {
+        for (let k = 0; k < 3; k++) {
+          const e = full.logits!.data[(b * T + positions[b]) * V + toks[b][k]];
+          assert.ok(Math.abs(cols.logits!.data[b * 3 + k] - e) <= 1e-4 * Math.max(1, Math.abs(e)), `row ${b} column ${k}`);
+        }
+      }
+      const some = await model.run({ tokens: [clean], output: { kind: 'logits', positions: [-1] } });
+      assert.deepEqual(some.logits!.dims, [1, 1, V]);
+      assert.deepEqual(some.logits!.data, full.logits!.data.slice((T - 1) * V, T * V));
+    });
+
+    it('batch rows are independent: a patch on row 0 leaves row 1 unchanged', async () => {
+      const base = await model.run({ tokens: [clean, corrupt] });
+      const value = tensor([1, T, cfg.dModel], new Float32Array(T * cfg.dModel).fill(0.5));
+      const mask = tensor([2, 1, 1], [1, 0]);
+      const res = await model.run({ tokens: [clean, corrupt], patches: [{ hook: 'blocks.0.hook_mlp_out', value, source: Int32Array.of(0, 0), mask }] });
+      const n = T * V;
+      assert.deepEqual(res.logits!.data.slice(n), base.logits!.data.slice(n), 'row 1 unchanged');
+      assert.notDeepEqual(res.logits!.data.slice(0, n), base.logits!.data.slice(0, n), 'row 0 changed');
+    });
+
+    it('rejects bad input with one-line UserErrors naming it', async () => {
+      await assert.rejects(model.run({ tokens: [[1, V]] }), (e: Error) => e.name === 'UserError' && /token id 50|token id 60/.test(e.message));
+      await assert.rejects(model.run({ tokens: [new Array(cfg.nCtx + 1).fill(1)] }), /n_ctx/);
+      await assert.rejects(model.run({ tokens: [clean], cache: ['blocks.9.hook_resid_pre' as HookName] }), { name: 'UserError' });
+      const ctl = new AbortController();
+      ctl.abort();
+      await assert.rejects(model.run({ tokens: [clean], signal: ctl.signal }), { name: 'AbortError' });
+    });
+  });
+}

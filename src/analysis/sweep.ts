@@ -59,7 +59,7 @@ export function sweepHooks(sites: readonly PatchSite[]): HookName[] {
   const hooks = new Set<HookName>();
   for (const s of sites) {
     hooks.add(s.hook);
-    hooks.add(blockHook(s.layer, 'hook_resid_pre'));
+    if (s.layer > 0) hooks.add(blockHook(s.layer, 'hook_resid_pre'));
   }
   return [...hooks];
 }
@@ -123,14 +123,12 @@ export function copyRow(src: Tensor, p: number, out: Float32Array, b: number): v
 /**
  * The patches for one batch of rows (row b patches `sites[b]` with source prompt `prompts[b]`):
  * one Patch per distinct hook, whose mask is set only on that hook's rows.
- * Sites at `resid_pre` of `skipResidLayer` are left out: the caller writes them into startResid.
  */
-function buildPatches(sites: readonly PatchSite[], prompts: Int32Array, sourceCache: Map<HookName, Tensor>, skipResidLayer: number): Patch[] {
+function buildPatches(sites: readonly PatchSite[], prompts: Int32Array, sourceCache: Map<HookName, Tensor>): Patch[] {
   const B = sites.length;
   const byHook = new Map<HookName, { patch: Patch; cells: number }>();
   for (let b = 0; b < B; b++) {
     const s = sites[b];
-    if (s.layer === skipResidLayer && s.grain === 'pos' && s.hook === blockHook(s.layer, 'hook_resid_pre')) continue;
     let entry = byHook.get(s.hook);
     if (!entry) {
       const cells = maskCells(s);
@@ -142,22 +140,11 @@ function buildPatches(sites: readonly PatchSite[], prompts: Int32Array, sourceCa
   return [...byHook.values()].map((e) => e.patch);
 }
 
-/** The base run's resid_pre at `layer` for each row, with resid_pre sites of that layer already patched. */
-function startResid(layer: number, sites: readonly PatchSite[], prompts: Int32Array, runs: SweepRuns): Tensor {
-  const hook = blockHook(layer, 'hook_resid_pre');
-  const base = cached(runs.baseCache, hook, 'base');
-  const [, T, d] = base.dims;
-  const out = tensor([sites.length, T, d]);
-  for (let b = 0; b < sites.length; b++) {
-    const p = prompts[b];
-    copyRow(base, p, out.data, b);
-    const s = sites[b];
-    if (s.hook === hook && s.grain === 'pos') {
-      const src = cached(runs.sourceCache, hook, 'source');
-      const from = (p * T + s.pos) * d;
-      out.data.set(src.data.subarray(from, from + d), (b * T + s.pos) * d);
-    }
-  }
+/** The base run's blocks.{layer}.hook_resid_pre for each row (patches at that hook apply inside the block). */
+function startResid(layer: number, prompts: Int32Array, runs: SweepRuns): Tensor {
+  const base = cached(runs.baseCache, blockHook(layer, 'hook_resid_pre'), 'base');
+  const out = tensor([prompts.length, base.dims[1], base.dims[2]]);
+  prompts.forEach((p, b) => copyRow(base, p, out.data, b));
   return out;
 }
 
@@ -189,9 +176,10 @@ export async function fastSweep(model: Model, sites: readonly PatchSite[], runs:
       const rowSites = Array.from(slots, (k) => sites[k]);
       const res = await model.run({
         tokens: Array.from(prompts, (p) => runs.baseTokens[p]),
+        // Layer 0 starts from the tokens (the embedding is cheap and has hooks of its own).
         startLayer: layer,
-        startResid: startResid(layer, rowSites, prompts, runs),
-        patches: buildPatches(rowSites, prompts, runs.sourceCache, layer),
+        startResid: layer > 0 ? startResid(layer, prompts, runs) : undefined,
+        patches: buildPatches(rowSites, prompts, runs.sourceCache),
         output: columnsOutput(runs, prompts),
         signal: opts.signal,
       });

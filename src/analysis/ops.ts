@@ -11,9 +11,10 @@ import type { OpName, OpRequest, OpResult, Progress } from '../protocol/ops';
 import { ablateHeads } from './ablation';
 import { attentionPatterns } from './attention';
 import { directLogitAttribution } from './attribution';
-import { detectHeads } from './heads';
+import { detectHeads, parseHeads } from './heads';
 import { logitLens } from './logitLens';
 import { activationPatch } from './patching';
+import { pathPatch } from './pathPatching';
 import { loadPromptSet } from './promptSet';
 import { runPrompt, testPrompt, tokenize } from './testPrompt';
 
@@ -22,14 +23,6 @@ export interface OpContext {
   onProgress?: (p: Progress) => void;
   /** Resolves relative file paths in the request (e.g. `textFile`). */
   cwd?: string;
-}
-
-type PathPatchFn = (model: Model, set: ReturnType<typeof loadPromptSet>, opts: { receivers: string[]; receiverInput: 'q' | 'k' | 'v' | 'resid'; signal?: AbortSignal; onProgress?: (p: Progress) => void }) => Promise<OpResult<'path-patch'>>;
-
-/** Path patching lives in its own module; loaded on first use. */
-async function pathPatchFn(): Promise<PathPatchFn> {
-  const mod = (await import('./pathPatching')) as { pathPatch: PathPatchFn };
-  return mod.pathPatch;
 }
 
 async function readText(path: string, cwd: string | undefined): Promise<string> {
@@ -73,8 +66,8 @@ export async function runOp(model: Model, req: OpRequest, ctx: OpContext = {}): 
     }
     case 'path-patch': {
       const set = loadPromptSet(req.spec, model.tokenizer, model.cfg.nCtx, { requireAnswers: true, requireCorrupted: true });
-      const pathPatch = await pathPatchFn();
-      return pathPatch(model, set, { receivers: req.receivers, receiverInput: req.receiverInput, signal, onProgress });
+      const receivers = req.receiverInput === 'resid' ? [] : parseHeads(req.receivers, model.cfg).map((h): [number, number] => [h.layer, h.head]);
+      return pathPatch(model, set, { receivers, receiverInput: req.receiverInput, signal, onProgress });
     }
     default: {
       const op = (req as { op: string }).op;

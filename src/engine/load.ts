@@ -1,0 +1,66 @@
+/**
+ * loadModel: a model name → a runnable HookedModel.
+ *   resolve the checkpoint folder → canonical weights (processed as TransformerLens's
+ *   from_pretrained does, unless told otherwise) → tokenizer → graphs and sessions.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { loadCanonicalWeights } from './checkpoint/load';
+import { UserError } from './errors';
+import { HookedModel } from './hookedModel';
+import { bundledModelDir, DEFAULT_MODEL } from './paths';
+import { loadTokenizer } from './tokenizer';
+import type { Model } from './types';
+import { DEFAULT_PROCESSING, type ProcessingOptions } from './weights';
+
+export interface LoadModelOptions {
+  /** A local folder, a bundled model name, or a Hugging Face hub id; default the bundled demo model. */
+  model?: string;
+  processing?: Partial<ProcessingOptions>;
+  /** 'auto' (default), 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'. */
+  device?: string;
+  hubBaseUrl?: string;
+  cacheDir?: string;
+  /** Relative folders resolve against this (default process.cwd()). */
+  cwd?: string;
+  onProgress?: (message: string, fraction?: number) => void;
+  signal?: AbortSignal;
+}
+
+function checkAbort(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) {
+    const e = new Error('loading the model was cancelled');
+    e.name = 'AbortError';
+    throw e;
+  }
+}
+
+/** A local folder or a bundled name → the checkpoint folder. */
+function resolveLocal(model: string, cwd: string): string | undefined {
+  const bundled = bundledModelDir(model);
+  if (bundled) return bundled;
+  const dir = isAbsolute(model) ? model : resolve(cwd, model);
+  if (existsSync(dir) && statSync(dir).isDirectory()) return dir;
+  return undefined;
+}
+
+export async function loadModel(opts: LoadModelOptions = {}): Promise<Model> {
+  const model = opts.model ?? DEFAULT_MODEL;
+  const progress = opts.onProgress ?? (() => {});
+  progress(`resolving ${model}`, 0);
+  const dir = resolveLocal(model, opts.cwd ?? process.cwd());
+  if (!dir) throw new UserError(`model "${model}" is neither a folder nor a bundled model`);
+  checkAbort(opts.signal);
+  const processing: ProcessingOptions = { ...DEFAULT_PROCESSING, ...opts.processing };
+  progress(`reading weights from ${dir}`, 0.1);
+  const weights = await loadCanonicalWeights(dir, processing);
+  checkAbort(opts.signal);
+  const tokenizer = await loadTokenizer(dir, { bosTokenId: weights.cfg.bosTokenId });
+  checkAbort(opts.signal);
+  return HookedModel.create(weights, tokenizer, {
+    id: model,
+    source: dir,
+    device: opts.device,
+    onProgress: (message, fraction) => progress(message, 0.3 + 0.7 * fraction),
+  });
+}

@@ -15,45 +15,46 @@ import { tensor } from './tensor';
 import type { Tensor } from './tensor';
 import type { BlockWeights, CanonicalWeights, LayerNormWeights, ProcessingOptions } from './weights';
 
-type F64 = Float64Array;
+// Working copies stay float32 (a float64 copy of gpt2-small costs seconds and 1 GB);
+// every product, sum and mean is computed in float64 and rounded once when stored.
+type F32 = Float32Array;
 
-function f64(t: Tensor): F64 {
-  return Float64Array.from(t.data);
-}
-
-function f32(dims: readonly number[], a: F64): Tensor {
-  return tensor(dims, Float32Array.from(a));
+function copy(t: Tensor): F32 {
+  return t.data.slice();
 }
 
 /**
  * Fold a LayerNorm into a reader viewed as [groups, d, cols] with bias [groups, cols]:
  * b[g,c] += Σ_m W[g,m,c]·ln.b[m]; W[g,m,c] *= ln.w[m]; then W[g,:,c] -= mean_m W[g,:,c].
  */
-function foldLnInto(W: F64, bias: F64, ln: { w: F64; b: F64 }, groups: number, d: number, cols: number): void {
+function foldLnInto(W: F32, bias: F32, ln: { w: F32; b: F32 }, groups: number, d: number, cols: number): void {
+  const biasAcc = new Float64Array(cols);
+  const sum = new Float64Array(cols);
   for (let g = 0; g < groups; g++) {
     const base = g * d * cols;
-    const mean = new Float64Array(cols);
+    biasAcc.fill(0);
+    sum.fill(0);
     for (let m = 0; m < d; m++) {
       const row = base + m * cols;
       const lw = ln.w[m];
       const lb = ln.b[m];
       for (let c = 0; c < cols; c++) {
-        bias[g * cols + c] += W[row + c] * lb;
-        const v = W[row + c] * lw;
-        W[row + c] = v;
-        mean[c] += v;
+        const w = W[row + c];
+        biasAcc[c] += w * lb;
+        sum[c] += w * lw;
       }
     }
-    for (let c = 0; c < cols; c++) mean[c] /= d;
+    for (let c = 0; c < cols; c++) bias[g * cols + c] += biasAcc[c];
     for (let m = 0; m < d; m++) {
       const row = base + m * cols;
-      for (let c = 0; c < cols; c++) W[row + c] -= mean[c];
+      const lw = ln.w[m];
+      for (let c = 0; c < cols; c++) W[row + c] = W[row + c] * lw - sum[c] / d;
     }
   }
 }
 
 /** Subtract from each run of `n` contiguous values its mean (centring along the last dim). */
-function centerLastDim(a: F64, n: number): void {
+function centerLastDim(a: F32, n: number): void {
   for (let start = 0; start < a.length; start += n) {
     let s = 0;
     for (let i = 0; i < n; i++) s += a[start + i];
@@ -62,27 +63,29 @@ function centerLastDim(a: F64, n: number): void {
   }
 }
 
-function lnF64(ln: LayerNormWeights): { w: F64; b: F64 } | null {
-  return ln ? { w: f64(ln.w), b: f64(ln.b) } : null;
+type Ln = { w: F32; b: F32 } | null;
+
+function lnCopy(ln: LayerNormWeights): Ln {
+  return ln ? { w: copy(ln.w), b: copy(ln.b) } : null;
 }
 
-interface Block64 {
-  ln1: { w: F64; b: F64 } | null;
-  ln2: { w: F64; b: F64 } | null;
-  W_Q: F64; b_Q: F64; W_K: F64; b_K: F64; W_V: F64; b_V: F64;
-  W_O: F64; b_O: F64; W_in: F64; b_in: F64; W_out: F64; b_out: F64;
+interface WorkBlock {
+  ln1: Ln;
+  ln2: Ln;
+  W_Q: F32; b_Q: F32; W_K: F32; b_K: F32; W_V: F32; b_V: F32;
+  W_O: F32; b_O: F32; W_in: F32; b_in: F32; W_out: F32; b_out: F32;
 }
 
-function toBlock64(b: BlockWeights): Block64 {
+function toWork(b: BlockWeights): WorkBlock {
   return {
-    ln1: lnF64(b.ln1), ln2: lnF64(b.ln2),
-    W_Q: f64(b.W_Q), b_Q: f64(b.b_Q), W_K: f64(b.W_K), b_K: f64(b.b_K), W_V: f64(b.W_V), b_V: f64(b.b_V),
-    W_O: f64(b.W_O), b_O: f64(b.b_O), W_in: f64(b.W_in), b_in: f64(b.b_in), W_out: f64(b.W_out), b_out: f64(b.b_out),
+    ln1: lnCopy(b.ln1), ln2: lnCopy(b.ln2),
+    W_Q: copy(b.W_Q), b_Q: copy(b.b_Q), W_K: copy(b.W_K), b_K: copy(b.b_K), W_V: copy(b.W_V), b_V: copy(b.b_V),
+    W_O: copy(b.W_O), b_O: copy(b.b_O), W_in: copy(b.W_in), b_in: copy(b.b_in), W_out: copy(b.W_out), b_out: copy(b.b_out),
   };
 }
 
-function lnBack(ln: { w: F64; b: F64 } | null, d: number): LayerNormWeights {
-  return ln ? { w: f32([d], ln.w), b: f32([d], ln.b) } : null;
+function lnBack(ln: Ln, d: number): LayerNormWeights {
+  return ln ? { w: tensor([d], ln.w), b: tensor([d], ln.b) } : null;
 }
 
 export function processWeights(w: CanonicalWeights, opts: ProcessingOptions): CanonicalWeights {
@@ -93,12 +96,12 @@ export function processWeights(w: CanonicalWeights, opts: ProcessingOptions): Ca
   const centerUnembed = opts.centerUnembed && !done.centerUnembed;
   const foldValueBiases = opts.foldValueBiases && !done.foldValueBiases;
 
-  const W_E = f64(w.W_E);
-  const W_pos = w.W_pos ? f64(w.W_pos) : null;
-  const blocks = w.blocks.map(toBlock64);
-  let lnFinal = lnF64(w.lnFinal);
-  const W_U = f64(w.W_U);
-  const b_U = f64(w.b_U);
+  const W_E = copy(w.W_E);
+  const W_pos = w.W_pos ? copy(w.W_pos) : null;
+  const blocks = w.blocks.map(toWork);
+  let lnFinal = lnCopy(w.lnFinal);
+  const W_U = copy(w.W_U);
+  const b_U = copy(w.b_U);
 
   if (foldLn) {
     for (const b of blocks) {
@@ -134,35 +137,35 @@ export function processWeights(w: CanonicalWeights, opts: ProcessingOptions): Ca
   }
 
   if (foldValueBiases) {
+    const acc = new Float64Array(d);
     for (const b of blocks) {
-      for (let h = 0; h < H; h++) {
-        for (let k = 0; k < dh; k++) {
-          const bv = b.b_V[h * dh + k];
-          const row = (h * dh + k) * d;
-          for (let m = 0; m < d; m++) b.b_O[m] += bv * b.W_O[row + m];
-        }
+      acc.fill(0);
+      for (let hk = 0; hk < H * dh; hk++) {
+        const bv = b.b_V[hk];
+        for (let m = 0; m < d; m++) acc[m] += bv * b.W_O[hk * d + m];
       }
+      for (let m = 0; m < d; m++) b.b_O[m] += acc[m];
       b.b_V.fill(0);
     }
   }
 
   return {
     cfg: w.cfg,
-    W_E: f32(w.W_E.dims, W_E),
-    W_pos: W_pos && w.W_pos ? f32(w.W_pos.dims, W_pos) : null,
+    W_E: tensor(w.W_E.dims, W_E),
+    W_pos: W_pos && w.W_pos ? tensor(w.W_pos.dims, W_pos) : null,
     blocks: blocks.map((b) => ({
       ln1: lnBack(b.ln1, d),
-      W_Q: f32([H, d, dh], b.W_Q), b_Q: f32([H, dh], b.b_Q),
-      W_K: f32([H, d, dh], b.W_K), b_K: f32([H, dh], b.b_K),
-      W_V: f32([H, d, dh], b.W_V), b_V: f32([H, dh], b.b_V),
-      W_O: f32([H, dh, d], b.W_O), b_O: f32([d], b.b_O),
+      W_Q: tensor([H, d, dh], b.W_Q), b_Q: tensor([H, dh], b.b_Q),
+      W_K: tensor([H, d, dh], b.W_K), b_K: tensor([H, dh], b.b_K),
+      W_V: tensor([H, d, dh], b.W_V), b_V: tensor([H, dh], b.b_V),
+      W_O: tensor([H, dh, d], b.W_O), b_O: tensor([d], b.b_O),
       ln2: lnBack(b.ln2, d),
-      W_in: f32([d, dMlp], b.W_in), b_in: f32([dMlp], b.b_in),
-      W_out: f32([dMlp, d], b.W_out), b_out: f32([d], b.b_out),
+      W_in: tensor([d, dMlp], b.W_in), b_in: tensor([dMlp], b.b_in),
+      W_out: tensor([dMlp, d], b.W_out), b_out: tensor([d], b.b_out),
     })),
     lnFinal: lnBack(lnFinal, d),
-    W_U: f32([d, V], W_U),
-    b_U: f32([V], b_U),
+    W_U: tensor([d, V], W_U),
+    b_U: tensor([V], b_U),
     processing: {
       foldLn: done.foldLn || foldLn,
       centerWritingWeights: done.centerWritingWeights || centerWriting,

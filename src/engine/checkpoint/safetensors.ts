@@ -53,20 +53,20 @@ function halfTable(): Float32Array {
   return t;
 }
 
-function decode(bytes: Buffer, dtype: SafetensorsDtype, count: number): Float32Array {
+/** Widen raw little-endian bytes (own ArrayBuffer, offset 0) to float32. */
+function decode(bytes: Uint8Array, dtype: SafetensorsDtype, count: number): Float32Array {
+  if (dtype === 'F32') return new Float32Array(bytes.buffer, 0, count);
+  // Typed-array views read host byte order; every platform Node ships on is little-endian.
+  const half = new Uint16Array(bytes.buffer, 0, count);
   const out = new Float32Array(count);
-  if (dtype === 'F32') {
-    new Uint8Array(out.buffer).set(bytes.subarray(0, count * 4));
-    return out;
-  }
   if (dtype === 'F16') {
     const table = halfTable();
-    for (let i = 0; i < count; i++) out[i] = table[bytes[2 * i] | (bytes[2 * i + 1] << 8)];
+    for (let i = 0; i < count; i++) out[i] = table[half[i]];
     return out;
   }
   // BF16 is the top half of a float32.
   const u = new Uint32Array(out.buffer);
-  for (let i = 0; i < count; i++) u[i] = ((bytes[2 * i] | (bytes[2 * i + 1] << 8)) << 16) >>> 0;
+  for (let i = 0; i < count; i++) u[i] = half[i] << 16;
   return out;
 }
 
@@ -143,7 +143,8 @@ export class SafetensorsFile implements TensorSource {
 
   async read(name: string): Promise<Tensor> {
     const e = this.entry(name);
-    const bytes = Buffer.alloc(e.end - e.begin);
+    // A fresh ArrayBuffer (not Buffer's pool) so typed views start at offset 0, aligned.
+    const bytes = new Uint8Array(new ArrayBuffer(e.end - e.begin));
     const { bytesRead } = await this.fh.read(bytes, 0, bytes.length, e.begin);
     if (bytesRead !== bytes.length) throw new UserError(`truncated safetensors file ${this.path}: tensor '${name}' is cut off`);
     return tensor(e.shape, decode(bytes, e.dtype, numelOf(e.shape)));

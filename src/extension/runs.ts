@@ -1,0 +1,69 @@
+/**
+ * Runs, the extension side: where they are kept (the workspace's `.circuits/runs/`, or the
+ * extension's global storage without a workspace), running an op and saving its result as a
+ * SavedRun, and opening it in a panel. A cancelled or failed run saves nothing.
+ */
+import * as vscode from 'vscode';
+import type { OpName, OpRequest, OpResult, SavedRun } from '../protocol/ops';
+import type { EngineSession } from './engineSession';
+import { listRuns, readRun, saveRun } from './runStore';
+
+export class RunsRepo implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<string | undefined>();
+  /** Fires with the new file after a save (and undefined when the folder changed on disk). */
+  readonly onDidChange = this.changed.event;
+  private readonly watcher: vscode.FileSystemWatcher | undefined;
+
+  constructor(private readonly context: vscode.ExtensionContext) {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (folder) {
+      this.watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '.circuits/runs/*.json'));
+      const fire = () => this.changed.fire(undefined);
+      this.watcher.onDidCreate(fire);
+      this.watcher.onDidDelete(fire);
+    }
+  }
+
+  dir(): string {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    return folder ? vscode.Uri.joinPath(folder.uri, '.circuits', 'runs').fsPath : vscode.Uri.joinPath(this.context.globalStorageUri, 'runs').fsPath;
+  }
+
+  list(): Promise<string[]> {
+    return listRuns(this.dir());
+  }
+
+  read(file: string): Promise<SavedRun> {
+    return readRun(file);
+  }
+
+  async save(run: SavedRun): Promise<string> {
+    const file = await saveRun(this.dir(), run);
+    this.changed.fire(file);
+    return file;
+  }
+
+  dispose(): void {
+    this.watcher?.dispose();
+    this.changed.dispose();
+  }
+}
+
+/** Runs `req` with progress, saves the run, and returns it with its file. */
+export async function runAndSave<N extends OpName>(session: EngineSession, runs: RunsRepo, req: Extract<OpRequest, { op: N }>, title: string): Promise<{ file: string; run: SavedRun<N> }> {
+  const t0 = performance.now();
+  const result: OpResult<N> = await session.run<N>(req, title);
+  const seconds = (performance.now() - t0) / 1000;
+  const m = session.model!;
+  const run: SavedRun<N> = {
+    version: 1,
+    model: { id: m.id, revision: m.revision, processing: m.processing },
+    spec: req,
+    command: req.op as N,
+    result,
+    seconds,
+    engine: { device: m.device, onnxruntime: m.onnxruntime },
+  };
+  const file = await runs.save(run as unknown as SavedRun);
+  return { file, run };
+}

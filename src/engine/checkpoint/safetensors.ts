@@ -227,7 +227,7 @@ export class ShardedSafetensors implements TensorSource {
     return this.shard(name).shape(name);
   }
 
-  read(name: string): Promise<Tensor> {
+  async read(name: string): Promise<Tensor> {
     return this.shard(name).read(name);
   }
 

@@ -42,7 +42,8 @@ function drawLarge(box: HTMLElement, p: Float64Array, labels: string[], ref: Hea
   svg.append('text').attr('class', 'title').attr('x', 4).attr('y', 16).text(`L${ref.layer}H${ref.head} (rows: destination, columns: source)`);
   const g = svg.append('g').attr('transform', `translate(${margin},${margin + 24})`);
   for (let q = 0; q < T; q++) {
-    for (let k = 0; k < T; k++) {
+    // Keys after the query are masked (causal attention): drawn as empty, as CircuitsVis does.
+    for (let k = 0; k <= q; k++) {
       const v = p[q * T + k];
       g.append('rect').attr('class', 'cell').attr('x', k * cell).attr('y', q * cell).attr('width', cell - 1).attr('height', cell - 1)
         .attr('fill', sequentialColour(v)).attr('data-layer', ref.layer).attr('data-head', ref.head).attr('data-dest', q).attr('data-src', k)
@@ -55,7 +56,18 @@ function drawLarge(box: HTMLElement, p: Float64Array, labels: string[], ref: Hea
     .attr('dy', '0.35em').attr('text-anchor', 'end').text((d) => d);
   g.selectAll('text.col').data(labels).join('text').attr('class', 'tick col').attr('text-anchor', 'start')
     .attr('transform', (_d, i) => `translate(${i * cell + cell / 2 + 3},-4) rotate(-60)`).text((d) => d);
+  g.append('rect').attr('class', 'hl hl-row').attr('x', 0).attr('height', cell).attr('width', T * cell).attr('fill', 'none').attr('hidden', true);
+  g.append('rect').attr('class', 'hl hl-col').attr('y', 0).attr('width', cell).attr('height', T * cell).attr('fill', 'none').attr('hidden', true);
   return svg.node()!;
+}
+
+/** Outlines the focused token's row (where it attends) and column (what attends to it). */
+function highlight(svgNode: SVGSVGElement | undefined, i: number | undefined, T: number): void {
+  if (!svgNode) return;
+  const svg = select(svgNode);
+  const cell = Number(svg.select('rect.cell').attr('width')) + 1;
+  svg.select('rect.hl-row').attr('hidden', i === undefined ? true : null).attr('y', (i ?? 0) * cell);
+  svg.select('rect.hl-col').attr('hidden', i === undefined ? true : null).attr('x', (i ?? 0) * cell).attr('height', T * cell);
 }
 
 function show(r: AttentionResult, focus: { layer: number; head: number } | undefined, prompt: string | undefined): void {
@@ -91,6 +103,7 @@ function show(r: AttentionResult, focus: { layer: number; head: number } | undef
       sp.classList.toggle('focus', j === i);
       sp.title = v === undefined ? labels[j] : `${labels[j]}: ${formatProb(v)}`;
     }));
+    highlight(largeSvg, i, T);
     status.textContent = i === undefined
       ? 'Hover or focus a token to see where it attends; click or Enter to lock it.'
       : `${showToken(r.strTokens[i])} (position ${i})${locked !== undefined ? ' locked, Escape to unlock' : ''}: blue = where it attends, orange = what attends to it.`;

@@ -32,9 +32,10 @@ export function renderHeatmap(parent: HTMLElement, spec: HeatmapSpec, opts: Heat
   const cellH = spec.colAxis === 'head' ? Math.max(22, Math.min(36, cellW)) : 26;
   const longest = Math.max(...spec.colLabels.map((l) => l.length), 1);
   const rotate = spec.colAxis === 'pos' || longest * 7 > cellW;
-  const left = 64;
+  // Rotated (-55°) labels reach down ~0.82 and left ~0.57 of their length (~6 px a character).
+  const left = rotate ? Math.max(64, Math.min(140, longest * 3.5 - cellW / 2 + 12)) : 64;
   const top = 30;
-  const bottom = rotate ? Math.min(130, longest * 6 + 28) : 36;
+  const bottom = rotate ? Math.min(130, longest * 5 + 30) : 36;
   const legendW = 70;
   const width = left + C * cellW + 16 + legendW;
   const height = top + R * cellH + bottom;

@@ -252,3 +252,29 @@ export function forward64(w: CanonicalWeights, tokens: number[], opts: { patches
 export function toFloat64(t: Tensor): Float64Array {
   return Float64Array.from(t.data);
 }
+
+/**
+ * Row `b` of an engine tensor [B, ...] against a batch-1 float64 activation [1, ...]:
+ * |a − e| ≤ tol·max(1, |e|) everywhere, and -inf (masked attention scores) exactly where
+ * the reference has it. Returns the first failure as a message, or null.
+ */
+export function rowMismatch(actual: Tensor, b: number, expected: Act64, tol = 1e-4): string | null {
+  const same = actual.dims.length === expected.dims.length && actual.dims.slice(1).every((n, i) => n === expected.dims[i + 1]);
+  if (!same) return `dims [${actual.dims}] vs reference [${expected.dims}]`;
+  const n = expected.data.length;
+  for (let i = 0; i < n; i++) {
+    const a = actual.data[b * n + i];
+    const e = expected.data[i];
+    if (e === -Infinity || a === -Infinity) {
+      if (a !== e) return `[${i}]: engine ${a} vs reference ${e}`;
+      continue;
+    }
+    if (!(Math.abs(a - e) <= tol * Math.max(1, Math.abs(e)))) return `[${i}]: engine ${a} vs reference ${e}`;
+  }
+  return null;
+}
+
+/** float64 logits [T, V] as a batch-1 activation, for `rowMismatch`. */
+export function logitsAct(logits: Float64Array, T: number): Act64 {
+  return { dims: [1, T, logits.length / T], data: logits };
+}

@@ -9,10 +9,8 @@ import { HookedModel } from '../../src/engine/hookedModel';
 import { tensor, type Tensor } from '../../src/engine/tensor';
 import type { TokenizerLike } from '../../src/engine/types';
 import type { CanonicalWeights, ModelConfig } from '../../src/engine/weights';
-import { forward64, type Act64 } from '../support/reference64';
+import { forward64, logitsAct, rowMismatch, type Act64 } from '../support/reference64';
 import { randomWeights, TINY_GPT2, TINY_NEOX, withoutLnAffine } from '../support/randomWeights';
-
-const TOL = 1e-4;
 
 const stubTokenizer = (cfg: ModelConfig): TokenizerLike => ({
   encode: () => [],
@@ -23,24 +21,9 @@ const stubTokenizer = (cfg: ModelConfig): TokenizerLike => ({
   vocabSize: cfg.dVocab,
 });
 
-/** Row `b` of an engine tensor against a batch-1 float64 activation; -inf must match exactly. */
-function assertRowClose(actual: Tensor, b: number, expected: Act64, what: string, tol = TOL): void {
-  assert.deepEqual(actual.dims.slice(1), expected.dims.slice(1), `${what}: dims`);
-  const n = expected.data.length;
-  for (let i = 0; i < n; i++) {
-    const a = actual.data[b * n + i];
-    const e = expected.data[i];
-    if (e === -Infinity || a === -Infinity) {
-      assert.equal(a, e, `${what}[${i}]: -inf mismatch`);
-      continue;
-    }
-    const err = Math.abs(a - e) / Math.max(1, Math.abs(e));
-    if (!(err <= tol)) assert.fail(`${what}[${i}]: engine ${a} vs reference ${e}`);
-  }
-}
-
-function logitsAct(logits: Float64Array, T: number, V: number): Act64 {
-  return { dims: [1, T, V], data: logits };
+function assertRowClose(actual: Tensor, b: number, expected: Act64, what: string): void {
+  const bad = rowMismatch(actual, b, expected);
+  if (bad) assert.fail(`${what}: ${bad}`);
 }
 
 for (const [label, cfg, folded] of [
@@ -70,7 +53,7 @@ for (const [label, cfg, folded] of [
       for (const [b, toks] of [[0, clean], [1, corrupt]] as const) {
         const ref = forward64(w, toks);
         for (const h of hooks) assertRowClose(res.cache.get(h)!, b, ref.cache.get(h)!, `row ${b} ${h}`);
-        assertRowClose(res.logits!, b, logitsAct(ref.logits, T, V), `row ${b} logits`);
+        assertRowClose(res.logits!, b, logitsAct(ref.logits, T), `row ${b} logits`);
       }
     });
 
@@ -91,7 +74,7 @@ for (const [label, cfg, folded] of [
         patches: [{ hook: 'blocks.0.hook_resid_pre', value: cleanRun.cache.get('blocks.0.hook_resid_pre')!, source: Int32Array.of(0), mask: tensor([1, 1, 1], [1]) }],
       });
       const ref = forward64(w, clean);
-      assertRowClose(patched.logits!, 0, logitsAct(ref.logits, T, V), 'patched logits');
+      assertRowClose(patched.logits!, 0, logitsAct(ref.logits, T), 'patched logits');
     });
 
     it('a patch matches the reference patched the same way (one position of hook_z, head 1)', async () => {
@@ -107,7 +90,7 @@ for (const [label, cfg, folded] of [
           for (let e = 0; e < dh; e++) act[o + e] = z.data[o + e];
         }]]),
       });
-      assertRowClose(res.logits!, 0, logitsAct(ref.logits, T, V), 'logits after patching z');
+      assertRowClose(res.logits!, 0, logitsAct(ref.logits, T), 'logits after patching z');
       assertRowClose(res.cache.get('blocks.1.attn.hook_z')!, 0, ref.cache.get('blocks.1.attn.hook_z')!, 'patched z');
     });
 

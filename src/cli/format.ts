@@ -23,7 +23,8 @@ export function table(header: string[], rows: string[][]): string {
   const cols = header.length;
   const w = Array.from({ length: cols }, (_, c) => Math.max(width(header[c]), ...rows.map((r) => width(r[c] ?? ''))));
   const numeric = (s: string) => /^[-+]?(\d|inf|nan)/.test(s);
-  const line = (r: string[]) => r.map((cell, c) => pad(cell ?? '', w[c], numeric(cell ?? ''))).join('  ').trimEnd();
+  // The first column holds labels ("0 attn", token strings): always left-aligned.
+  const line = (r: string[]) => r.map((cell, c) => pad(cell ?? '', w[c], c > 0 && numeric(cell ?? ''))).join('  ').trimEnd();
   return [line(header), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n') + '\n';
 }
 

@@ -66,8 +66,10 @@ function highlight(svgNode: SVGSVGElement | undefined, i: number | undefined, T:
   if (!svgNode) return;
   const svg = select(svgNode);
   const cell = Number(svg.select('rect.cell').attr('width')) + 1;
-  svg.select('rect.hl-row').attr('hidden', i === undefined ? true : null).attr('y', (i ?? 0) * cell);
-  svg.select('rect.hl-col').attr('hidden', i === undefined ? true : null).attr('x', (i ?? 0) * cell).attr('height', T * cell);
+  const at = i ?? 0;
+  // Row: the keys it may attend to (0..i); column: the queries that may attend to it (i..T-1).
+  svg.select('rect.hl-row').attr('hidden', i === undefined ? true : null).attr('y', at * cell).attr('width', (at + 1) * cell);
+  svg.select('rect.hl-col').attr('hidden', i === undefined ? true : null).attr('x', at * cell).attr('y', at * cell).attr('height', (T - at) * cell);
 }
 
 function show(r: AttentionResult, focus: { layer: number; head: number } | undefined, prompt: string | undefined): void {

@@ -19,8 +19,9 @@ export function makeNonce(): string {
   return randomBytes(16).toString('base64url');
 }
 
+/** For text and double-quoted attributes (so the CSP's single quotes stay readable). */
 function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 export function contentSecurityPolicy(cspSource: string, nonce: string): string {

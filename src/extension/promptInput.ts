@@ -11,7 +11,7 @@ import type { PromptSetFile } from '../protocol/ops';
 import { displayToken } from '../protocol/tokens';
 import { UserError } from '../engine/errors';
 import type { EngineSession } from './engineSession';
-import { parseJsonTree, promptStringAt } from './jsonLocate';
+import { member, parseJsonTree } from './jsonLocate';
 import { parsePromptSet, type PromptEntry } from './promptSetFile';
 
 /** What commands accept to skip their UI; tree nodes carry `specFile` and `promptIndex` too. */
@@ -49,14 +49,15 @@ async function readSpecFile(file: string): Promise<PromptSetFile> {
   return parsePromptSet(text, file);
 }
 
-/** The prompt entry under the cursor of a `*.circuit.json` editor. */
+/** The prompt entry whose object holds the cursor in a `*.circuit.json` editor. */
 function entryAtCursor(editor: vscode.TextEditor | undefined): PromptEntry | undefined {
   if (!editor || !isPromptSetDocument(editor.document)) return undefined;
   try {
     const text = editor.document.getText();
-    const hit = promptStringAt(parseJsonTree(text), editor.document.offsetAt(editor.selection.active));
-    if (!hit) return undefined;
-    return parsePromptSet(text, editor.document.uri.fsPath).prompts[hit.index];
+    const offset = editor.document.offsetAt(editor.selection.active);
+    const items = member(parseJsonTree(text), 'prompts')?.children ?? [];
+    const index = items.findIndex((p) => offset >= p.offset && offset <= p.offset + p.length);
+    return index < 0 ? undefined : parsePromptSet(text, editor.document.uri.fsPath).prompts[index];
   } catch {
     return undefined;
   }
@@ -150,8 +151,11 @@ export async function resolveSpec(session: EngineSession, args: PromptArgs | und
     return { spec: { ...set, prompts: [entry] }, source: `${args.specFile}#${args.promptIndex}` };
   }
   const editor = vscode.window.activeTextEditor;
-  if (args?.prompt === undefined && args?.clean === undefined && editor && isPromptSetDocument(editor.document) && editor.selection.isEmpty) {
-    return { spec: parsePromptSet(editor.document.getText(), editor.document.uri.fsPath), source: editor.document.uri.fsPath };
+  if (args?.prompt === undefined && args?.clean === undefined && editor && isPromptSetDocument(editor.document)) {
+    // The whole set, or only the prompt the selection is in (with the file's settings).
+    const set = parsePromptSet(editor.document.getText(), editor.document.uri.fsPath);
+    const one = editor.selection.isEmpty ? undefined : entryAtCursor(editor);
+    return { spec: one ? { ...set, prompts: [one] } : set, source: editor.document.uri.fsPath };
   }
   const entry = await resolvePrompt(session, args, title);
   if (!entry?.clean) return undefined;

@@ -1,0 +1,50 @@
+/** Circuit Explorer: Path Patching — sender heads → the receivers' q/k/v, or the residual stream at the end. */
+import * as vscode from 'vscode';
+import type { CommandModule } from '../services';
+import { resolveSpec, type PromptArgs } from '../promptInput';
+import { runAndShow } from '../runAndShow';
+import { argsOf, parseHeads } from './args';
+
+type ReceiverInput = 'q' | 'k' | 'v' | 'resid';
+
+export const pathPatching: CommandModule = {
+  id: 'circuitExplorer.pathPatching',
+  async run(s, raw) {
+    const a = argsOf<PromptArgs & { receivers: string | string[]; receiverInput: ReceiverInput }>(raw);
+    let receivers = a.receivers;
+    if (receivers === undefined) {
+      receivers = await vscode.window.showInputBox({
+        title: 'Path Patching: receiver heads',
+        prompt: 'Receiver heads as layer.head, comma-separated (e.g. 9.6,9.9)',
+        ignoreFocusOut: true,
+        validateInput: (v) => {
+          try {
+            parseHeads(v, 'receiver head');
+            return undefined;
+          } catch (err) {
+            return (err as Error).message;
+          }
+        },
+      });
+      if (receivers === undefined) return undefined;
+    }
+    const list = parseHeads(receivers, 'receiver head');
+    let input = a.receiverInput;
+    if (!input) {
+      const pick = await vscode.window.showQuickPick(
+        [
+          { label: 'q', description: 'the receivers\' queries' },
+          { label: 'k', description: 'the receivers\' keys' },
+          { label: 'v', description: 'the receivers\' values' },
+          { label: 'resid', description: 'the residual stream at the end (direct effect; receivers ignored)' },
+        ],
+        { title: 'Path Patching: which input of the receivers' },
+      );
+      if (!pick) return undefined;
+      input = pick.label as ReceiverInput;
+    }
+    const got = await resolveSpec(s.session, a, 'Path Patching');
+    if (!got) return undefined;
+    return runAndShow(s, { op: 'path-patch', spec: got.spec, receivers: list, receiverInput: input }, `path patching → ${list.join(',')} (${input})`);
+  },
+};

@@ -49,7 +49,8 @@ async function main(): Promise<void> {
         // Show the hover state: where a token attends and what attends to it.
         await page.hover('.token-text .tok[data-pos="10"]');
       }
-      await page.screenshot({ path: files[i], fullPage: true });
+      // The panel's content only (not the empty viewport below it) keeps the PNGs small.
+      await page.locator('#app').screenshot({ path: files[i] });
       console.error(`wrote ${files[i]}`);
     }
   } finally {

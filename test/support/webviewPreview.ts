@@ -24,14 +24,14 @@ const THEMES: Record<'light' | 'dark', Record<string, string>> = {
     'panel-border': '#e5e5e5', 'button-secondaryBackground': '#e5e5e5', 'button-secondaryForeground': '#3b3b3b',
     'button-secondaryHoverBackground': '#cccccc', 'editorHoverWidget-background': '#f8f8f8', 'editorHoverWidget-border': '#c8c8c8',
     'dropdown-background': '#ffffff', 'dropdown-foreground': '#3b3b3b', 'dropdown-border': '#cecece', 'editorWidget-background': '#f8f8f8',
-    'testing-iconPassed': '#388a34', errorForeground: '#a1260d',
+    'testing-iconPassed': '#388a34', errorForeground: '#a1260d', 'charts-blue': '#1a85ff',
   },
   dark: {
     foreground: '#cccccc', 'editor-background': '#1f1f1f', descriptionForeground: '#9d9d9d', focusBorder: '#0078d4',
     'panel-border': '#2b2b2b', 'button-secondaryBackground': '#313131', 'button-secondaryForeground': '#cccccc',
     'button-secondaryHoverBackground': '#3c3c3c', 'editorHoverWidget-background': '#202020', 'editorHoverWidget-border': '#454545',
     'dropdown-background': '#313131', 'dropdown-foreground': '#cccccc', 'dropdown-border': '#3c3c3c', 'editorWidget-background': '#202020',
-    'testing-iconPassed': '#73c991', errorForeground: '#f85149',
+    'testing-iconPassed': '#73c991', errorForeground: '#f85149', 'charts-blue': '#3794ff',
   },
 };
 

@@ -24,7 +24,7 @@ export function renderDla(root: HTMLElement, run: SavedRun, ctx: ViewContext): E
   const barBox = el('div', { cls: 'facet' });
   const mapBox = el('div', { cls: 'facet' });
   figs.append(barBox, mapBox);
-  const bars = renderBars(barBox, { title: 'logit difference per component', labels: r.layers.labels, values: r.layers.values, signed: true, dataName: 'component' });
+  const bars = renderBars(barBox, { title: 'logit difference per component', labels: r.layers.labels, values: r.layers.values, signed: true, dataName: 'component', note: check.text });
   const head = dlaHeadHeatmap(r);
   const map = renderHeatmap(mapBox, head, { onHead: (l, h) => ctx.openHead(l, h, 0) });
   const csv = () =>

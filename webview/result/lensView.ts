@@ -6,7 +6,6 @@
 import { select } from 'd3-selection';
 import type { SavedRun } from '../../src/protocol/ops';
 import type { LogitLensResult } from '../../src/protocol/results';
-import { sequentialColour } from '../shared/colour';
 import { toCsv } from '../shared/csv';
 import { el } from '../shared/dom';
 import { formatProb, showToken } from '../shared/format';
@@ -51,8 +50,8 @@ export function renderLens(root: HTMLElement, run: SavedRun): Exportable {
     layer.top.forEach((t, j) => {
       const x = labelW + j * colW;
       g.append('rect').attr('class', 'cell-bg').attr('x', x).attr('y', 2).attr('width', colW - 4).attr('height', rowH - 4);
-      g.append('rect').attr('class', 'cell').attr('x', x).attr('y', 2).attr('width', Math.max(1, (colW - 4) * t.prob)).attr('height', rowH - 4)
-        .attr('fill', sequentialColour(0.45)).attr('data-layer', layer.label).attr('data-token', t.token).attr('data-value', String(t.prob))
+      // Translucent theme blue so the token text on top reads in light and dark themes.
+      g.append('rect').attr('class', 'cell lens-bar').attr('x', x).attr('y', 2).attr('width', Math.max(1, (colW - 4) * t.prob)).attr('height', rowH - 4).attr('data-layer', layer.label).attr('data-token', t.token).attr('data-value', String(t.prob))
         .attr('role', 'cell').attr('tabindex', -1).attr('aria-label', `${layer.label}, #${j + 1}: ${showToken(t.token)} ${formatProb(t.prob)}`);
       g.append('text').attr('class', 'tick').attr('x', x + 4).attr('y', rowH / 2).attr('dy', '0.35em').text(`${clip(showToken(t.token), 9)} ${formatProb(t.prob)}`);
     });

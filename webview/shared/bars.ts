@@ -17,6 +17,8 @@ export interface BarSpec {
   format?: (v: number) => string;
   /** Name written as data-* on each bar, e.g. "component" → data-component. */
   dataName: string;
+  /** A line under the bars (e.g. the DLA sum check), so it travels with the exported figure. */
+  note?: string;
 }
 
 export function renderBars(parent: HTMLElement, spec: BarSpec): SVGSVGElement {
@@ -28,7 +30,7 @@ export function renderBars(parent: HTMLElement, spec: BarSpec): SVGSVGElement {
   const valueW = 70;
   const top = 30;
   const width = labelW + plotW + valueW;
-  const height = top + n * barH + 10;
+  const height = top + n * barH + 10 + (spec.note ? 20 : 0);
   const m = spec.signed ? maxAbs(spec.values) : 1;
   const zeroX = labelW + (spec.signed ? plotW / 2 : 0);
   const scale = spec.signed ? plotW / 2 / m : plotW;
@@ -76,8 +78,9 @@ export function renderBars(parent: HTMLElement, spec: BarSpec): SVGSVGElement {
     .attr('dy', '0.35em')
     .text((d) => fmt(d.v));
   if (spec.signed) {
-    svg.append('line').attr('class', 'zero').attr('x1', zeroX).attr('x2', zeroX).attr('y1', top - 4).attr('y2', height - 6);
+    svg.append('line').attr('class', 'zero').attr('x1', zeroX).attr('x2', zeroX).attr('y1', top - 4).attr('y2', top + n * barH + 4);
   }
+  if (spec.note) svg.append('text').attr('class', 'tick note').attr('x', 4).attr('y', height - 8).text(spec.note);
   rects
     .on('mousemove', (ev: MouseEvent, d) => showTooltip([fmt(d.v), spec.labels[d.i]], ev.pageX, ev.pageY))
     .on('mouseleave blur', () => hideTooltip())

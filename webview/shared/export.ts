@@ -6,7 +6,7 @@
  */
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
-const INLINE = ['fill', 'stroke', 'stroke-width', 'font-family', 'font-size', 'font-weight', 'opacity', 'text-anchor', 'dominant-baseline', 'stop-color'];
+const INLINE = ['fill', 'fill-opacity', 'stroke', 'stroke-width', 'font-family', 'font-size', 'font-weight', 'opacity', 'text-anchor', 'dominant-baseline', 'stop-color'];
 
 /** Copies the computed presentation of every element onto the clone as attributes. */
 function inlineStyles(src: Element, dst: Element): void {

@@ -52,6 +52,9 @@ function options(ep: string): ort.InferenceSession.SessionOptions {
     executionProviders: [ep],
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
+    // The arena keeps every run's peak (a big sweep batch) for the process's life: measured
+    // on gpt2-small, 3.5 GB RSS with it vs 1.8 GB without, for no visible speed gain.
+    enableCpuMemArena: false,
     // Probing a missing provider logs an error line; the fallback is the message we give.
     logSeverityLevel: 3,
   };

@@ -15,7 +15,9 @@ const SPEC = join(ROOT, 'models', 'circuit-demo-gpt2-3l', 'ioi.circuit.json');
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await main(argv, { stdout: (s) => (out += s), stderr: (s) => (err += s), cwd: ROOT, reuseModels: true });
+  // CPU: 'auto' would first probe GPU providers this machine does not have.
+  const loadsModel = !['models', 'frobnicate'].includes(argv[0]);
+  const code = await main(loadsModel ? [...argv, '--device', 'cpu'] : argv, { stdout: (s) => (out += s), stderr: (s) => (err += s), cwd: ROOT, reuseModels: true });
   return { code, out, err };
 }
 

@@ -43,6 +43,7 @@ export const COMMANDS: readonly CommandModule[] = [
 export interface CircuitExplorerApi {
   services: Services;
   hover: LogitLensHover;
+  views: { promptSets: PromptSetsView; runs: RunsView };
 }
 
 export function activate(context: vscode.ExtensionContext): CircuitExplorerApi {
@@ -103,7 +104,7 @@ export function activate(context: vscode.ExtensionContext): CircuitExplorerApi {
       }),
     );
   }
-  return { services, hover };
+  return { services, hover, views: { promptSets, runs: runsView } };
 }
 
 export function deactivate(): void {

@@ -36,8 +36,12 @@ describe('prompt sets', () => {
   it('the demo IOI set is built as the IOI notebook builds its batch', () => {
     const set = loadPromptSet(join(DEMO, 'ioi.circuit.json'), tok, N_CTX, { requireCorrupted: true, requireAnswers: true });
     assert.equal(set.prompts.length, 8);
-    assert.equal(tok.decode(set.cleanTokens[0]), SEED_001_IOI_STRINGS.clean);
-    assert.equal(tok.decode(set.corruptedTokens![0]), SEED_001_IOI_STRINGS.corrupted);
+    // The notebook's format string leaves two spaces before the subject; the model card's
+    // TransformerLens numbers (clean -0.3109) are for the single-spaced sentences, so the
+    // demo set uses those. Everything else is the notebook's construction.
+    const single = (s: string) => s.replace(',  ', ', ');
+    assert.equal(tok.decode(set.cleanTokens[0]), single(SEED_001_IOI_STRINGS.clean));
+    assert.equal(tok.decode(set.corruptedTokens![0]), single(SEED_001_IOI_STRINGS.corrupted));
     for (let i = 0; i < 8; i++) {
       const mate = i ^ 1;
       // Notebook: corrupted_tokens = clean_tokens[[1, 0, 3, 2, …]], answers = names[::±1].
@@ -48,11 +52,11 @@ describe('prompt sets', () => {
       assert.equal(count(set.wrongIds[i]), 2, `prompt ${i}`);
       assert.equal(count(set.answerIds[i]), 1, `prompt ${i}`);
       assert.equal(tok.strTokens([set.answerIds[i]])[0], set.prompts[i].answer);
-      assert.equal(set.cleanTokens[i].length, 16);
+      assert.equal(set.cleanTokens[i].length, 15);
     }
-    assert.equal(set.answerPos, 15);
+    assert.equal(set.answerPos, 14);
     assert.equal(set.strTokens[0][2], ' John');
-    assert.equal(set.strTokens[0][10], ' '); // the notebook's double space is a token of its own
+    assert.equal(set.strTokens[0][10], ' John'); // the repeated subject, right after the comma
   });
 
   for (const name of ['ioi.circuit.json', 'salt-pepper.circuit.json']) {

@@ -22,6 +22,8 @@ export interface HookedModelOptions {
   source: string;
   device?: string;
   onProgress?: (message: string, fraction: number) => void;
+  /** Checked between stages; sessions already made are released. */
+  signal?: AbortSignal;
 }
 
 /** Where a hook lives: the embed graph, block L's graph, or ln_final (in TypeScript). */
@@ -63,16 +65,24 @@ export class HookedModel implements Model {
     const cfg = weights.cfg;
     const total = cfg.nLayers + 2;
     const progress = (i: number, what: string) => opts.onProgress?.(`building ${what}`, i / total);
-    progress(0, 'embed');
-    const embed = await createSession(buildEmbedGraph(weights), opts.device ?? 'auto');
+    const made: Session[] = [];
+    const make = async (i: number, what: string, build: () => Uint8Array, device: string) => {
+      try {
+        if (opts.signal?.aborted) throw abortError();
+        progress(i, what);
+        const s = await createSession(build(), device);
+        made.push(s);
+        return s;
+      } catch (e) {
+        for (const s of made) await s.release();
+        throw e;
+      }
+    };
+    const embed = await make(0, 'embed', () => buildEmbedGraph(weights), opts.device ?? 'auto');
     const device = embed.device;
     const blocks: Session[] = [];
-    for (let l = 0; l < cfg.nLayers; l++) {
-      progress(l + 1, `block ${l}`);
-      blocks.push(await createSession(buildBlockGraph(cfg, weights.blocks[l], l), device));
-    }
-    progress(total - 1, 'unembed');
-    const unembed = await createSession(buildUnembedGraph(weights), device);
+    for (let l = 0; l < cfg.nLayers; l++) blocks.push(await make(l + 1, `block ${l}`, () => buildBlockGraph(cfg, weights.blocks[l], l), device));
+    const unembed = await make(total - 1, 'unembed', () => buildUnembedGraph(weights), device);
     opts.onProgress?.('ready', 1);
     return new HookedModel(weights, tokenizer, opts.id, opts.source, device, embed, blocks, unembed);
   }

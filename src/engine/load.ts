@@ -3,10 +3,10 @@
  *   resolve the checkpoint folder → canonical weights (processed as TransformerLens's
  *   from_pretrained does, unless told otherwise) → tokenizer → graphs and sessions.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { loadCanonicalWeights } from './checkpoint/load';
-import { UserError } from './errors';
+import { resolveCheckpoint } from './checkpoint/sources';
 import { HookedModel } from './hookedModel';
 import { bundledModelDir, DEFAULT_MODEL } from './paths';
 import { loadTokenizer } from './tokenizer';
@@ -35,21 +35,24 @@ function checkAbort(signal: AbortSignal | undefined): void {
   }
 }
 
-/** A local folder or a bundled name → the checkpoint folder. */
-function resolveLocal(model: string, cwd: string): string | undefined {
-  const bundled = bundledModelDir(model);
-  if (bundled) return bundled;
-  const dir = isAbsolute(model) ? model : resolve(cwd, model);
-  if (existsSync(dir) && statSync(dir).isDirectory()) return dir;
-  return undefined;
+/** A relative folder named by the user resolves against their cwd (the CLI's, the workspace's). */
+function againstCwd(model: string, cwd: string | undefined): string {
+  if (!cwd || bundledModelDir(model) || isAbsolute(model)) return model;
+  const dir = resolve(cwd, model);
+  return existsSync(dir) ? dir : model;
 }
 
 export async function loadModel(opts: LoadModelOptions = {}): Promise<Model> {
   const model = opts.model ?? DEFAULT_MODEL;
   const progress = opts.onProgress ?? (() => {});
   progress(`resolving ${model}`, 0);
-  const dir = resolveLocal(model, opts.cwd ?? process.cwd());
-  if (!dir) throw new UserError(`model "${model}" is neither a folder nor a bundled model`);
+  const ckpt = await resolveCheckpoint(againstCwd(model, opts.cwd), {
+    hubBaseUrl: opts.hubBaseUrl,
+    cacheDir: opts.cacheDir,
+    signal: opts.signal,
+    onProgress: (p) => progress(`downloading ${p.file}: ${(p.bytesDone / 1e6).toFixed(1)}${p.bytesTotal ? ` of ${(p.bytesTotal / 1e6).toFixed(1)}` : ''} MB`, p.bytesTotal ? 0.1 * (p.bytesDone / p.bytesTotal) : undefined),
+  });
+  const dir = ckpt.dir;
   checkAbort(opts.signal);
   const processing: ProcessingOptions = { ...DEFAULT_PROCESSING, ...opts.processing };
   progress(`reading weights from ${dir}`, 0.1);
@@ -61,6 +64,7 @@ export async function loadModel(opts: LoadModelOptions = {}): Promise<Model> {
     id: model,
     source: dir,
     device: opts.device,
+    signal: opts.signal,
     onProgress: (message, fraction) => progress(message, 0.3 + 0.7 * fraction),
   });
 }

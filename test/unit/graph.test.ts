@@ -140,3 +140,18 @@ for (const [label, cfg, folded] of [
     });
   });
 }
+
+describe('runtime devices', () => {
+  it('a named device that cannot start is a UserError listing the ones that can', async () => {
+    const { buildUnembedGraph } = await import('../../src/engine/unembed');
+    const bytes = buildUnembedGraph(randomWeights(TINY_GPT2, 1));
+    // DirectML exists only on Windows builds and CoreML only on macOS ones.
+    const missing = process.platform === 'win32' ? 'coreml' : 'dml';
+    const { createSession } = await import('../../src/engine/runtime');
+    await assert.rejects(createSession(bytes, missing), (e: Error) => e.name === 'UserError' && new RegExp(`^device '${missing}' is not available here: available are .*cpu`).test(e.message));
+    await assert.rejects(createSession(bytes, 'tpu'), { name: 'UserError', message: /unknown device 'tpu'/ });
+    const s = await createSession(bytes, 'auto');
+    assert.ok(s.device.length > 0);
+    await s.release();
+  });
+});

@@ -130,7 +130,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
       const source = await baselineRun(model, clean, targets, hooks, opts.signal);
       const base = await baselineRun(model, corrupted, targets, hooks, opts.signal);
       const baselineSeconds = seconds(t0);
-      const runs = { baseTokens: corrupted, baseCache: base.cache, sourceCache: source.cache, ...targets };
+      const runs = { baseTokens: corrupted, baseCache: base.cache, sourceCache: source.cache, baseDiffs: base.diffs, ...targets };
       report(`${kind}: batched sweep of ${sites.length} sites × ${P} prompts`);
       const t1 = performance.now();
       const fast = await fastSweep(model, sites, runs, { memoryBudgetMB: opts.memoryBudgetMB, signal: opts.signal });

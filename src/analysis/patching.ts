@@ -115,7 +115,7 @@ export async function activationPatch(model: Model, set: PatchingPromptSet, kind
   const corruptedMean = mean(corruptedRun.diffs);
   normalisedMetric(cleanMean, cleanMean, corruptedMean); // a set whose runs agree is a UserError before the sweep
   const [base, source, baseTokens] = opts.noising ? [cleanRun, corruptedRun, clean] : [corruptedRun, cleanRun, corrupted];
-  const patched = await fastSweep(model, grid.sites, { baseTokens, baseCache: base.cache, sourceCache: source.cache, ...targets }, opts);
+  const patched = await fastSweep(model, grid.sites, { baseTokens, baseCache: base.cache, sourceCache: source.cache, baseDiffs: base.diffs, ...targets }, opts);
   const values = Array.from(patched, (v) => normalisedMetric(v, cleanMean, corruptedMean));
   return {
     kind,

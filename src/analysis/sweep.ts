@@ -36,6 +36,13 @@ export interface SweepRuns {
   answerPos: Int32Array;
   answerIds: Int32Array;
   wrongIds: Int32Array;
+  /**
+   * The base run's logit difference per prompt. When given (and the base cache holds the
+   * sites' hooks), rows whose patch would write exactly the value already there are not
+   * run: their result is the base run's. Exact, and common: a prompt pair that differs
+   * only at position k leaves every position before k identical in both runs.
+   */
+  baseDiffs?: Float64Array;
 }
 
 export interface SweepOptions {
@@ -148,6 +155,32 @@ function startResid(layer: number, prompts: Int32Array, runs: SweepRuns): Tensor
   return out;
 }
 
+/** Whether patching `site` from source prompt p into base prompt p changes nothing. */
+function unchanged(site: PatchSite, p: number, runs: SweepRuns): boolean {
+  const base = runs.baseCache.get(site.hook);
+  const src = runs.sourceCache.get(site.hook);
+  if (!base || !src || !runs.baseDiffs) return false;
+  const dims = base.dims.slice(1);
+  const n = base.data.length / base.dims[0];
+  const md = site.maskDims;
+  const mstride = new Array<number>(md.length);
+  for (let k = md.length - 1, acc = 1; k >= 0; k--) {
+    mstride[k] = acc;
+    acc *= md[k];
+  }
+  const off = p * n;
+  for (let i = 0; i < n; i++) {
+    let r = i;
+    let cell = 0;
+    for (let k = dims.length - 1; k >= 0; k--) {
+      if (md[k] !== 1) cell += (r % dims[k]) * mstride[k];
+      r = Math.floor(r / dims[k]);
+    }
+    if (cell === site.cell && base.data[off + i] !== src.data[off + i]) return false;
+  }
+  return true;
+}
+
 /**
  * The fast sweep: per site, the mean over prompts of the logit difference with that site
  * patched. Rows are (site, prompt) pairs, grouped by layer, chunked to the memory budget.
@@ -167,12 +200,21 @@ export async function fastSweep(model: Model, sites: readonly PatchSite[], runs:
     for (let r0 = 0; r0 < rows; r0 += chunk) {
       opts.signal?.throwIfAborted();
       const n = Math.min(chunk, rows - r0);
-      const slots = new Int32Array(n);
-      const prompts = new Int32Array(n);
+      const slotList: number[] = [];
+      const promptList: number[] = [];
       for (let i = 0; i < n; i++) {
-        slots[i] = group[Math.floor((r0 + i) / P)];
-        prompts[i] = (r0 + i) % P;
+        const slot = group[Math.floor((r0 + i) / P)];
+        const p = (r0 + i) % P;
+        if (unchanged(sites[slot], p, runs)) sums[slot] += runs.baseDiffs![p];
+        else {
+          slotList.push(slot);
+          promptList.push(p);
+        }
       }
+      done += n;
+      if (slotList.length === 0) continue;
+      const slots = Int32Array.from(slotList);
+      const prompts = Int32Array.from(promptList);
       const rowSites = Array.from(slots, (k) => sites[k]);
       const res = await model.run({
         tokens: Array.from(prompts, (p) => runs.baseTokens[p]),
@@ -184,8 +226,7 @@ export async function fastSweep(model: Model, sites: readonly PatchSite[], runs:
         signal: opts.signal,
       });
       const diffs = logitDiff(columnLogits(res.logits));
-      for (let i = 0; i < n; i++) sums[slots[i]] += diffs[i];
-      done += n;
+      for (let i = 0; i < slots.length; i++) sums[slots[i]] += diffs[i];
       opts.onProgress?.({ done, total, message: `patched ${done} of ${total} (site, prompt) rows` });
     }
   }

@@ -26,7 +26,7 @@ async function runsFor(f: Fixture, sites: readonly PatchSite[], from: 'clean' | 
   const hooks = sweepHooks(sites);
   const base = await baselineRun(f.model, f.pairs[into], f.pairs.targets, hooks);
   const source = await baselineRun(f.model, f.pairs[from], f.pairs.targets, hooks);
-  return { baseTokens: f.pairs[into], baseCache: base.cache, sourceCache: source.cache, ...f.pairs.targets };
+  return { baseTokens: f.pairs[into], baseCache: base.cache, sourceCache: source.cache, baseDiffs: base.diffs, ...f.pairs.targets };
 }
 
 function closeTo(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what: string): void {

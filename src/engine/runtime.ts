@@ -4,6 +4,8 @@
  * not copies.
  */
 import * as ort from 'onnxruntime-node';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { UserError } from './errors';
 import { GraphBuilder } from './graph/builder';
 import type { Tensor } from './tensor';
@@ -34,11 +36,36 @@ ort.env.logLevel = 'fatal';
 
 export const ORT_VERSION: string = ort.env.versions?.node ?? ort.env.versions?.common ?? 'unknown';
 
-/** The order `auto` tries, by platform; CPU always last. */
+/**
+ * The order `auto` tries, by platform; CPU always last. A provider whose prerequisites are
+ * plainly absent is not tried: probing CUDA without its provider library, or WebGPU on Linux
+ * without Vulkan, costs a second and prints native warnings we cannot silence.
+ */
 function autoOrder(): Exclude<Device, 'auto'>[] {
   const gpu: Exclude<Device, 'auto'>[] =
     process.platform === 'linux' ? ['cuda'] : process.platform === 'win32' ? ['dml'] : process.platform === 'darwin' ? ['coreml'] : [];
-  return [...gpu, 'webgpu', 'cpu'];
+  return [...gpu, 'webgpu', 'cpu'].filter((ep) => plausible(ep as Device)) as Exclude<Device, 'auto'>[];
+}
+
+function plausible(ep: Device): boolean {
+  if (ep === 'cuda') {
+    // The CUDA provider is a separate library that onnxruntime-node's install script fetches.
+    const bin = bindingDir();
+    return bin === null || existsSync(join(bin, process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so'));
+  }
+  if (ep === 'webgpu' && process.platform === 'linux') {
+    return ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib'].some((d) => existsSync(join(d, 'libvulkan.so.1')));
+  }
+  return true;
+}
+
+function bindingDir(): string | null {
+  try {
+    const pkg = dirname(require.resolve('onnxruntime-node/package.json'));
+    return join(pkg, 'bin', 'napi-v6', process.platform, process.arch);
+  } catch {
+    return null;
+  }
 }
 
 /** Backends this build of onnxruntime-node knows about (not a promise that they initialise). */

@@ -83,7 +83,7 @@ export class HookedModel implements Model {
     const blocks: Session[] = [];
     for (let l = 0; l < cfg.nLayers; l++) blocks.push(await make(l + 1, `block ${l}`, () => buildBlockGraph(cfg, weights.blocks[l], l), device));
     const unembed = await make(total - 1, 'unembed', () => buildUnembedGraph(weights), device);
-    opts.onProgress?.('ready', 1);
+    opts.onProgress?.(`ready on ${device}`, 1);
     return new HookedModel(weights, tokenizer, opts.id, opts.source, device, embed, blocks, unembed);
   }
 

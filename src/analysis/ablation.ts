@@ -16,7 +16,8 @@ import { blockHook, type BlockHookName } from '../engine/hooks';
 import { tensor, type Tensor } from '../engine/tensor';
 import type { Model, Patch } from '../engine/types';
 import type { AblateResult } from '../protocol/results';
-import { mulberry32, parseHeads, type HeadRef } from './heads';
+import { mulberry32 } from '../engine/random';
+import { parseHeads, type HeadRef } from './heads';
 import { logSumExp } from './testPrompt';
 
 export type AblationMode = AblateResult['mode'];

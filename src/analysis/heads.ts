@@ -20,6 +20,7 @@ import type { Model } from '../engine/types';
 import type { ModelConfig } from '../engine/weights';
 import type { HeadsResult } from '../protocol/results';
 import { eigenvalues } from './eigen';
+import { mulberry32 } from '../engine/random';
 
 export interface HeadRef { layer: number; head: number }
 
@@ -37,17 +38,6 @@ export function parseHeads(list: string | readonly string[], cfg: Pick<ModelConf
   });
 }
 
-/** Seeded PRNG (mulberry32): reproducible random sequences without a dependency. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const PATTERN_DETECTORS = ['previous', 'duplicate', 'induction'] as const;
 export const DETECTORS = [...PATTERN_DETECTORS, 'copying'] as const;

@@ -4,18 +4,10 @@
  */
 import { tensor, type Tensor } from '../../src/engine/tensor';
 import { NO_PROCESSING, type CanonicalWeights, type LayerNormWeights, type ModelConfig } from '../../src/engine/weights';
+import { mulberry32 } from '../../src/engine/random';
 
-/** mulberry32: small, seedable, good enough for test weights. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded uniform [0, 1) stream, for test weights. */
+export const rng = mulberry32;
 
 export const TINY_GPT2: ModelConfig = {
   architecture: 'gpt2', nLayers: 2, dModel: 16, nHeads: 4, dHead: 4, dMlp: 64, dVocab: 50, nCtx: 32,

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { writeSafetensors } from '../../src/engine/checkpoint/safetensors';
 import type { SafetensorsDtype, WritableTensor } from '../../src/engine/checkpoint/safetensors';
 import { bundledModelsDir, DEFAULT_MODEL } from '../../src/engine/paths';
+import { mulberry32 } from '../../src/engine/random';
 
 export interface TinyCheckpointOptions {
   arch: 'gpt2' | 'gpt_neox';
@@ -37,17 +38,7 @@ export interface TinyCheckpointOptions {
   preset?: 'gpt2-small';
 }
 
-/** mulberry32: small, fast, seedable. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 /** Each tensor gets its own stream (seed + index), so tensors are generated lazily in any order. */
 function normal(seed: number, n: number, mean: number, std: number): Float32Array {

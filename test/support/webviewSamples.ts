@@ -5,6 +5,7 @@
  */
 import type { SavedRun } from '../../src/protocol/ops';
 import type { AttentionResult, PatchKind, PatchResult } from '../../src/protocol/results';
+import { mulberry32 } from '../../src/engine/random';
 
 export const IOI_PROMPT = 'When John and Mary went to the shops, John gave the bag to';
 export const IOI_TOKENS = ['<|endoftext|>', 'When', ' John', ' and', ' Mary', ' went', ' to', ' the', ' shops', ',', ' John', ' gave', ' the', ' bag', ' to'];
@@ -14,16 +15,10 @@ const L = 3;
 const H = 4;
 const T = IOI_TOKENS.length;
 
-/** Deterministic pseudo-random in [-1, 1] (mulberry32) so previews are stable. */
+/** Deterministic pseudo-random in [-1, 1) so previews are stable. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
+  const u = mulberry32(seed);
+  return () => u() * 2 - 1;
 }
 
 const base = {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { eigenvalues, type Complex } from '../../src/analysis/eigen';
-import { mulberry32 } from '../../src/analysis/heads';
+import { mulberry32 } from '../../src/engine/random';
 
 /** Sorts by (re, im) so two spectra can be compared element-wise. */
 function sorted(ev: Complex[]): Complex[] {

@@ -1,0 +1,85 @@
+// Opening code-server's workbench on a folder, with the extension under development
+// loaded, and the few UI moves the end-to-end scenarios share.
+//
+// How the extension gets in: code-server serves VS Code's web workbench, which reads a
+// `payload` query parameter of [key, value] pairs into its environment
+// (extensionDevelopmentPath, extensionTestsPath, …) — the same path VS Code uses to open an
+// Extension Development Host on a remote. The values are vscode-remote:// URIs naming
+// folders on the server, so the extension runs in the server's Node extension host.
+import type { Frame, Page } from 'playwright-core';
+
+export interface WorkbenchTarget {
+  serverUrl: string;
+  /** host:port of the server, the authority of vscode-remote:// URIs */
+  host: string;
+  folder: string;
+  extensionDevelopmentPath: string;
+  extensionTestsPath?: string;
+}
+
+export function remoteUri(host: string, path: string): string {
+  return `vscode-remote://${host}${path}`;
+}
+
+export function workbenchUrl(t: WorkbenchTarget): string {
+  const payload: [string, string][] = [['extensionDevelopmentPath', remoteUri(t.host, t.extensionDevelopmentPath)]];
+  if (t.extensionTestsPath) payload.push(['extensionTestsPath', remoteUri(t.host, t.extensionTestsPath)]);
+  const q = new URLSearchParams({ folder: t.folder, payload: JSON.stringify(payload) });
+  return `${t.serverUrl}/?${q.toString()}`;
+}
+
+export async function openWorkbench(page: Page, t: WorkbenchTarget): Promise<void> {
+  await page.goto(workbenchUrl(t));
+  await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
+  // The status bar fills in once the remote connection and extension host are up.
+  await page.waitForSelector('.statusbar', { timeout: 120_000 });
+}
+
+/** Runs a command by its palette title, as a person would (F1, type, Enter). */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await page.locator('.monaco-workbench').click({ position: { x: 5, y: 400 } }).catch(() => undefined);
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input.input');
+  await input.waitFor({ state: 'visible', timeout: 30_000 });
+  await input.fill(`>${title}`);
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+  await row.waitFor({ state: 'visible', timeout: 60_000 });
+  await row.click();
+}
+
+/** Answers an open quick pick by the text of one of its rows. */
+export async function pickQuickItem(page: Page, text: string, timeout = 60_000): Promise<void> {
+  const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: text }).first();
+  await row.waitFor({ state: 'visible', timeout });
+  await row.click();
+}
+
+/** True while a quick pick or input box is open. */
+export async function quickInputOpen(page: Page): Promise<boolean> {
+  return page.locator('.quick-input-widget').isVisible();
+}
+
+/**
+ * The content frame of the webview panel whose tab title contains `title`. VS Code nests
+ * two iframes (the webview host, then the `active-frame` with the panel's own document).
+ */
+export async function webviewFrame(page: Page, title: string, timeout = 180_000): Promise<Frame> {
+  const deadline = Date.now() + timeout;
+  await page.locator('.tab', { hasText: title }).first().waitFor({ state: 'visible', timeout });
+  while (Date.now() < deadline) {
+    for (const outer of page.frames()) {
+      if (!outer.url().includes('webview')) continue;
+      for (const inner of outer.childFrames()) {
+        const t = await inner.title().catch(() => '');
+        const body = await inner.locator('body').count().catch(() => 0);
+        if (body > 0 && (t.includes(title) || (await inner.locator('[data-panel]').count().catch(() => 0)) > 0)) return inner;
+      }
+    }
+    await page.waitForTimeout(500);
+  }
+  throw new Error(`no webview titled "${title}" appeared`);
+}
+
+export async function notificationsText(page: Page): Promise<string> {
+  return (await page.locator('.notifications-toasts').allInnerTexts().catch(() => [])).join('\n');
+}

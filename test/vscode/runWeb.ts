@@ -6,7 +6,7 @@
 // Run by scripts/test.sh after the build; alone: `npm run test:vscode` (needs
 // scripts/tools/install.sh once). Options: --only vscode|e2e, --grep TEXT (e2e names).
 // Writes .test-artifacts/web-summary.json with the counts test.sh adds up.
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { launchBrowser, newPage } from './harness/browser';
@@ -89,10 +89,14 @@ async function main(): Promise<number> {
   for (const f of ['dist/extension.js', 'out/vscode-tests.js']) {
     if (!existsSync(join(repoRoot, f))) throw new Error(`${f} is missing; run: npm run build && node scripts/tools/build-tests.mjs`);
   }
-  const workspace = join(repoRoot, 'test', 'vscode', 'workspace');
-  if (!existsSync(workspace)) throw new Error(`the test workspace ${workspace} is missing`);
+  const source = join(repoRoot, 'test', 'vscode', 'workspace');
+  if (!existsSync(source)) throw new Error(`the test workspace ${source} is missing`);
 
   const sessionDir = mkdtempSync(join(tmpdir(), 'circuit-vscode-'));
+  // A copy, so saved runs and exported figures never land in the checkout and every
+  // session starts from the same files.
+  const workspace = join(sessionDir, 'workspace');
+  cpSync(source, workspace, { recursive: true });
   const resultsFile = join(sessionDir, 'vscode-results.json');
   const summary: Record<string, TierCount> = {};
   const server = await startCodeServer({ repoRoot, sessionDir, logPath: join(artifacts, 'code-server.log'), env: { CIRCUIT_VSCODE_RESULTS: resultsFile } });

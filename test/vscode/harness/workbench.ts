@@ -60,24 +60,31 @@ export async function quickInputOpen(page: Page): Promise<boolean> {
 }
 
 /**
- * The content frame of the webview panel whose tab title contains `title`. VS Code nests
- * two iframes (the webview host, then the `active-frame` with the panel's own document).
+ * The webview document (VS Code nests it two iframes deep) that contains `selector`,
+ * polled until it appears: panels render after the extension host answers.
  */
-export async function webviewFrame(page: Page, title: string, timeout = 180_000): Promise<Frame> {
+export async function frameWith(page: Page, selector: string, timeout = 180_000): Promise<Frame> {
   const deadline = Date.now() + timeout;
-  await page.locator('.tab', { hasText: title }).first().waitFor({ state: 'visible', timeout });
   while (Date.now() < deadline) {
-    for (const outer of page.frames()) {
-      if (!outer.url().includes('webview')) continue;
-      for (const inner of outer.childFrames()) {
-        const t = await inner.title().catch(() => '');
-        const body = await inner.locator('body').count().catch(() => 0);
-        if (body > 0 && (t.includes(title) || (await inner.locator('[data-panel]').count().catch(() => 0)) > 0)) return inner;
-      }
+    for (const frame of page.frames()) {
+      if (frame === page.mainFrame()) continue;
+      if ((await frame.locator(selector).count().catch(() => 0)) > 0) return frame;
     }
     await page.waitForTimeout(500);
   }
-  throw new Error(`no webview titled "${title}" appeared`);
+  throw new Error(`no webview showing "${selector}" appeared within ${timeout / 1000} s`);
+}
+
+/** Opens a workspace file by name through Quick Open (Ctrl+P), as a person would. */
+export async function openFile(page: Page, name: string): Promise<void> {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input.input');
+  await input.waitFor({ state: 'visible', timeout: 30_000 });
+  await input.fill(name);
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first();
+  await row.waitFor({ state: 'visible', timeout: 30_000 });
+  await page.keyboard.press('Enter');
+  await page.locator('.tab', { hasText: name }).first().waitFor({ state: 'visible', timeout: 30_000 });
 }
 
 export async function notificationsText(page: Page): Promise<string> {

@@ -13,9 +13,10 @@ describe('test harness', () => {
     assert.equal(ext.isActive, true);
   });
 
-  it('opens the test workspace', () => {
+  it('opens the test workspace (a copy of test/vscode/workspace)', async () => {
     const folders = vscode.workspace.workspaceFolders ?? [];
     assert.equal(folders.length, 1, 'expected exactly one workspace folder');
-    assert.match(folders[0].uri.path, /test\/vscode\/workspace$/);
+    const sets = await vscode.workspace.findFiles('*.circuit.json');
+    assert.ok(sets.length > 0, `no *.circuit.json in ${folders[0].uri.fsPath}`);
   });
 });

@@ -228,11 +228,15 @@ export async function pathPatch(model: Model, set: PatchingPromptSet, opts: Path
   normalisedMetric(cleanMean, cleanMean, corruptedMean); // a set whose runs agree is a UserError before the sweep
   const raw = await pathPatchSweep(model, { orig: clean, origCache: orig.cache, newCache: next.cache, targets }, opts);
   // normalisedMetric(v, clean, corrupted) − 1 = (v − clean) / (clean − corrupted).
-  const values = Array.from(raw, (v) => normalisedMetric(v, cleanMean, corruptedMean) - 1);
+  // CONTRACTS §1 fixes dims [L, H]: heads in or after the receivers' layer have no path to
+  // them, so their effect is exactly 0; `senderLayers` says how many layers were patched.
+  const { nLayers: L, nHeads: H } = model.cfg;
+  const values = Array.from({ length: L * H }, (_, i) => (i < raw.length ? normalisedMetric(raw[i], cleanMean, corruptedMean) - 1 : 0));
   const count = (n: number) => Array.from({ length: n }, (_, i) => String(i));
   return {
-    dims: [Ls, model.cfg.nHeads],
-    labels: { layer: count(Ls), head: count(model.cfg.nHeads) },
+    dims: [L, H],
+    senderLayers: Ls,
+    labels: { layer: count(L), head: count(H) },
     axes: ['layer', 'head'],
     values,
     receivers: receiverHeads(model, opts).map(([l, h]) => `${l}.${h}`),

@@ -50,6 +50,8 @@ export interface PatchResult {
 
 export interface PathPatchResult {
   dims: number[]; // [L, H]
+  /** Senders are the heads of layers 0..senderLayers-1 (before the earliest receiver); later rows are 0. */
+  senderLayers?: number;
   labels: { [axis: string]: string[] };
   axes: string[];
   values: number[];

@@ -144,7 +144,13 @@ for (const arch of ['gpt2', 'gpt_neox'] as const) {
 
     test('receivers as "L.H" strings, and bad receivers are one-line user errors', async () => {
       const r = await pathPatch(f.model, f.set, { receivers: ['2.1'], receiverInput: 'v' });
-      assert.deepEqual(r.dims, [2, f.model.cfg.nHeads]);
+      // Dims stay [L, H] (CONTRACTS §1); only the layers before the receiver are senders,
+      // and the rows from the receiver's layer on carry no path, so they are exactly 0.
+      const { nLayers: L, nHeads: H } = f.model.cfg;
+      assert.deepEqual(r.dims, [L, H]);
+      assert.equal(r.senderLayers, 2);
+      assert.ok(r.values.slice(2 * H).every((v) => v === 0));
+      assert.ok(r.values.slice(0, 2 * H).some((v) => v !== 0));
       assert.deepEqual(r.receivers, ['2.1']);
       await assert.rejects(pathPatch(f.model, f.set, { receivers: ['0.1'], receiverInput: 'q' }), (e: Error) => e.name === 'UserError' && /layer 0/.test(e.message));
       await assert.rejects(pathPatch(f.model, f.set, { receivers: ['9.1'], receiverInput: 'q' }), (e: Error) => e.name === 'UserError' && /9\.1/.test(e.message));

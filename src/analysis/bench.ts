@@ -15,7 +15,7 @@ import { loadModel } from '../engine/load';
 import type { Model } from '../engine/types';
 import type { Progress } from '../protocol/ops';
 import type { PatchKind } from '../protocol/results';
-import { makeTinyCheckpoint } from '../../test/support/tinyCheckpoint';
+import { makeSyntheticCheckpoint } from '../engine/checkpoint/synthetic';
 import { promptPairs } from './patching';
 import type { PatchingPromptSet } from './patching';
 import { patchSites } from './sites';
@@ -73,7 +73,7 @@ export function benchCheckpoint(): string {
   const partial = `${dir}.partial-${process.pid}`;
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(partial, { recursive: true });
-  makeTinyCheckpoint(partial, { arch: 'gpt2', preset: 'gpt2-small', seed: 1 });
+  makeSyntheticCheckpoint(partial, { arch: 'gpt2', preset: 'gpt2-small', seed: 1 });
   try {
     renameSync(partial, dir);
   } catch {

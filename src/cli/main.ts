@@ -97,6 +97,11 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       progress: (p) => log(`${p.message ?? 'progress'} ${p.done}/${p.total}`),
     };
     const { json, human } = await cmd.run(env);
+    if (flags.json && model && json && typeof json === 'object' && !('engine' in json)) {
+      // Extension of CONTRACTS §1: every model-backed document says what produced it.
+      const m = await model;
+      (json as Record<string, unknown>).engine = { model: m.id, source: m.source, device: m.device };
+    }
     io.stdout(flags.json ? `${JSON.stringify(json)}\n` : human);
     return 0;
   } catch (err) {

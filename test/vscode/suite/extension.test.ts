@@ -139,15 +139,17 @@ describe('Circuit Explorer extension', function () {
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 
-  it('Path Patching to the residual stream equals activation patching for last-layer heads', async () => {
+  it('Path Patching to the residual stream equals noising activation patching for last-layer heads', async () => {
     const path = await exec<CommandOutcome<'path-patch'>>('pathPatching', { specFile: ioiFile(), receivers: '2.0', receiverInput: 'resid' });
-    const heads = await exec<CommandOutcome<'patch'>>('activationPatching', { specFile: ioiFile(), kind: 'attn_head_out_all_pos' });
+    const heads = await exec<CommandOutcome<'patch'>>('activationPatching', { specFile: ioiFile(), kind: 'attn_head_out_all_pos', noising: true });
     assert.deepEqual(path.run.result.dims, [3, 4]);
-    // A last-layer head reaches the logits only directly, so both measure the same thing.
+    // A last-layer head reaches the logits only directly, so patching its corrupted output
+    // into the clean run measures the same thing both ways; path patching reports
+    // (patched − clean)/(clean − corrupted), activation patching (patched − corrupted)/(clean − corrupted).
     for (let h = 0; h < 4; h++) {
       const a = path.run.result.values[2 * 4 + h];
-      const b = heads.run.result.values[2 * 4 + h];
-      assert.ok(close(a, b, 1e-3), `L2H${h}: path ${a} vs activation ${b}`);
+      const b = heads.run.result.values[2 * 4 + h] - 1;
+      assert.ok(close(a, b, 1e-3), `L2H${h}: path ${a} vs activation − 1 ${b}`);
     }
   });
 

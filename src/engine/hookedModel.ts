@@ -4,16 +4,19 @@
  * TypeScript, feeding each block its patches and fetching only the hooks asked for.
  *
  * Batching is the point: a sweep of S patch sites over P prompts is one run of S·P rows,
- * each row reading its patch values from `value[source[b]]`.
+ * each row reading its patch values from `value[source[b]]`. A run can start late (at a
+ * block, from a cached resid_pre), reuse a base run's leading positions (`prefix`: only
+ * positions ≥ P0 are computed, attending to the cached keys/values before them) and
+ * finish early (ln_final and a few unembedding columns at one position per row).
  */
 import { UserError } from './errors';
-import { buildBlockGraph, blockHookSuffixes, hookRank, BLOCK_RESID_INPUT } from './graph/block';
+import { buildBlockGraph, blockHookSuffixes, hookRank, BLOCK_PAST_K_INPUT, BLOCK_PAST_V_INPUT, BLOCK_RESID_INPUT } from './graph/block';
 import { buildEmbedGraph, EMBED_RESID_OUTPUT, EMBED_TOKENS_INPUT } from './graph/embed';
 import { patchFeedNames } from './graph/patch';
 import { allHookNames, blockHook, parseHookName, type HookName } from './hooks';
 import { createSession, type Feed, type Session } from './runtime';
 import type { Tensor } from './tensor';
-import type { Model, Patch, RunRequest, RunResult, TokenizerLike } from './types';
+import type { Model, Patch, RunPrefix, RunRequest, RunResult, TokenizerLike } from './types';
 import { applyPatchInPlace, buildUnembedGraph, columnLogits, lnFinalRows, lnFinalScale, UNEMBED_INPUT, UNEMBED_OUTPUT } from './unembed';
 import type { CanonicalWeights, ModelConfig } from './weights';
 
@@ -106,11 +109,11 @@ export class HookedModel implements Model {
     return { stage: layer as number, suffix };
   }
 
-  /** Shape of a hook's activation for a batch of B rows of T tokens. */
-  private hookDims(suffix: string, B: number, T: number): number[] {
+  /** Shape of a hook's activation for a batch of B rows computing T positions (of Tk keys: T plus a reused prefix). */
+  private hookDims(suffix: string, B: number, T: number, Tk = T): number[] {
     const { dModel: d, nHeads: H, dHead: dh, dMlp: dm } = this.cfg;
     if (suffix.endsWith('hook_scale')) return [B, T, 1];
-    if (suffix === 'attn.hook_attn_scores' || suffix === 'attn.hook_pattern') return [B, H, T, T];
+    if (suffix === 'attn.hook_attn_scores' || suffix === 'attn.hook_pattern') return [B, H, T, Tk];
     if (suffix.startsWith('attn.')) return [B, T, H, dh];
     if (suffix.startsWith('mlp.')) return [B, T, dm];
     return [B, T, d];
@@ -149,16 +152,52 @@ export class HookedModel implements Model {
     return { B, T };
   }
 
+  /** Checks a prefix against the batch; returns P0 (0 without one). */
+  private checkPrefix(prefix: RunPrefix | undefined, B: number, T: number, start: number): number {
+    if (!prefix) return 0;
+    const P0 = prefix.length;
+    const bad = (msg: string) => new UserError(`run prefix: ${msg}`);
+    if (!(Number.isInteger(P0) && P0 >= 0 && P0 < T)) throw bad(`length ${P0} must be a position 0..${T - 1} of the ${T}-token prompt`);
+    if (prefix.rows.length !== B) throw bad(`rows has ${prefix.rows.length} entries, the batch has ${B}`);
+    if (P0 === 0) return 0;
+    const { nHeads: H, dHead: dh } = this.cfg;
+    for (let l = start; l < this.cfg.nLayers; l++) {
+      for (const s of ['attn.hook_k', 'attn.hook_v'] as const) {
+        const t = prefix.cache.get(blockHook(l, s));
+        if (!t) throw bad(`the cache lacks ${blockHook(l, s)}`);
+        if (t.dims.length !== 4 || t.dims[1] < P0 || t.dims[2] !== H || t.dims[3] !== dh) throw bad(`${blockHook(l, s)} dims [${t.dims}] should be [rows, ≥${P0}, ${H}, ${dh}]`);
+        for (const r of prefix.rows) if (!(r >= 0 && r < t.dims[0])) throw bad(`row ${r} is outside ${blockHook(l, s)}'s ${t.dims[0]} rows`);
+      }
+    }
+    return P0;
+  }
+
+  /** Keys or values of positions < P0 for layer l, [B, P0, H, dh], gathered from the base rows. */
+  private pastFeed(prefix: RunPrefix | undefined, P0: number, l: number, suffix: 'attn.hook_k' | 'attn.hook_v', B: number): Tensor {
+    const { nHeads: H, dHead: dh } = this.cfg;
+    const out = new Float32Array(B * P0 * H * dh);
+    if (P0 > 0) {
+      const src = prefix!.cache.get(blockHook(l, suffix))!;
+      const rowSize = src.dims[1] * H * dh;
+      const n = P0 * H * dh;
+      prefix!.rows.forEach((r, b) => out.set(src.data.subarray(r * rowSize, r * rowSize + n), b * n));
+    }
+    return { dims: [B, P0, H, dh], data: out };
+  }
+
   async run(req: RunRequest): Promise<RunResult> {
     const cfg = this.cfg;
     const { B, T } = this.validateTokens(req.tokens);
     const start = req.startLayer ?? 0;
     if (!(Number.isInteger(start) && start >= 0 && start < cfg.nLayers)) throw new UserError(`run: startLayer ${start} is not a layer 0..${cfg.nLayers - 1}`);
+    const P0 = this.checkPrefix(req.prefix, B, T, start);
+    // Positions the blocks compute: all of them, or those from P0 on in a prefix run.
+    const Tq = T - P0;
     if (start > 0) {
       const sr = req.startResid;
       if (!sr) throw new UserError(`run: startLayer ${start} needs startResid (blocks.${start}.hook_resid_pre)`);
-      if (sr.dims.length !== 3 || sr.dims[0] !== B || sr.dims[1] !== T || sr.dims[2] !== cfg.dModel) {
-        throw new UserError(`run: startResid dims [${sr.dims}] should be [${B},${T},${cfg.dModel}]`);
+      if (sr.dims.length !== 3 || sr.dims[0] !== B || sr.dims[1] !== Tq || sr.dims[2] !== cfg.dModel) {
+        throw new UserError(`run: startResid dims [${sr.dims}] should be [${B},${Tq},${cfg.dModel}]${P0 ? ` (positions ${P0}.. of a prefix run)` : ''}`);
       }
     }
     const stageIndex = (s: Stage) => (s === 'embed' ? -1 : s === 'final' ? cfg.nLayers : s);
@@ -168,7 +207,7 @@ export class HookedModel implements Model {
       const { stage, suffix } = this.stageOf(p.hook, 'patch');
       if (start > 0 && stageIndex(stage) < start) throw new UserError(`patch on ${p.hook}: the run starts at layer ${start}, after this hook`);
       if (patches.has(p.hook)) throw new UserError(`patch on ${p.hook}: the hook is patched twice in one run; merge the masks`);
-      this.checkPatch(p, this.hookDims(suffix, B, T));
+      this.checkPatch(p, stage === 'embed' ? this.hookDims(suffix, B, T) : this.hookDims(suffix, B, Tq, T));
       patches.set(p.hook, p);
     }
     const wanted = new Map<Stage, string[]>();
@@ -191,14 +230,18 @@ export class HookedModel implements Model {
       const want = wanted.get('embed') ?? [];
       const out = await this.embed.run(feeds, [EMBED_RESID_OUTPUT, ...want]);
       for (const h of want) cache.set(h as HookName, out[h]);
-      resid = out[EMBED_RESID_OUTPUT];
+      resid = P0 > 0 ? lastPositions(out[EMBED_RESID_OUTPUT], P0) : out[EMBED_RESID_OUTPUT];
     } else {
       resid = req.startResid!;
     }
 
     for (let l = start; l < cfg.nLayers; l++) {
       checkAbort();
-      const feeds: Record<string, Feed> = { [BLOCK_RESID_INPUT]: resid };
+      const feeds: Record<string, Feed> = {
+        [BLOCK_RESID_INPUT]: resid,
+        [BLOCK_PAST_K_INPUT]: this.pastFeed(req.prefix, P0, l, 'attn.hook_k', B),
+        [BLOCK_PAST_V_INPUT]: this.pastFeed(req.prefix, P0, l, 'attn.hook_v', B),
+      };
       for (const s of blockHookSuffixes(cfg)) {
         const h = blockHook(l, s);
         Object.assign(feeds, this.patchFeeds(h, hookRank(s), patches.get(h)));
@@ -210,11 +253,11 @@ export class HookedModel implements Model {
       resid = out[post];
     }
     checkAbort();
-    return { cache, logits: await this.finish(req, resid, B, T, patches, wanted, cache) };
+    return { cache, logits: await this.finish(req, resid, B, T, P0, patches, wanted, cache) };
   }
 
-  /** ln_final and the requested output. */
-  private async finish(req: RunRequest, resid: Tensor, B: number, T: number, patches: Map<string, Patch>, wanted: Map<Stage, string[]>, cache: Map<HookName, Tensor>): Promise<Tensor | undefined> {
+  /** ln_final and the requested output; `resid` holds positions P0..T-1. */
+  private async finish(req: RunRequest, resid: Tensor, B: number, T: number, P0: number, patches: Map<string, Patch>, wanted: Map<Stage, string[]>, cache: Map<HookName, Tensor>): Promise<Tensor | undefined> {
     const cfg = this.cfg;
     const output = req.output ?? { kind: 'logits' as const };
     const scalePatch = patches.get('ln_final.hook_scale');
@@ -225,10 +268,12 @@ export class HookedModel implements Model {
       if (wanted.has('final')) cache.set('ln_final.hook_scale', scale);
     }
     if (output.kind === 'none') return undefined;
+    // Absolute position → index into the computed positions.
     const pos = (p: number, what: string) => {
       const q = p < 0 ? p + T : p;
       if (!(Number.isInteger(q) && q >= 0 && q < T)) throw new UserError(`${what}: position ${p} is outside the prompt's ${T} positions`);
-      return q;
+      if (q < P0) throw new UserError(`${what}: position ${p} is before the reused prefix (${P0} positions), which this run does not compute`);
+      return q - P0;
     };
     if (output.kind === 'columns') {
       if (output.positions.length !== B || output.tokens.length !== B) {
@@ -238,7 +283,7 @@ export class HookedModel implements Model {
       const ps = Int32Array.from(output.positions, (p) => pos(p, 'output columns'));
       return columnLogits(lnFinalRows(resid, rows, ps, this.weights.lnFinal, cfg.eps, scale), this.weights, output.tokens);
     }
-    const positions = (output.positions ?? Array.from({ length: T }, (_, i) => i)).map((p) => pos(p, 'output logits'));
+    const positions = (output.positions ?? Array.from({ length: T - P0 }, (_, i) => P0 + i)).map((p) => pos(p, 'output logits'));
     const P = positions.length;
     const rows = new Int32Array(B * P);
     const ps = new Int32Array(B * P);
@@ -247,6 +292,15 @@ export class HookedModel implements Model {
     const out = await this.unembed.run({ [UNEMBED_INPUT]: { dims: [B * P, cfg.dModel], data: x } }, [UNEMBED_OUTPUT]);
     return { dims: [B, P, cfg.dVocab], data: out[UNEMBED_OUTPUT].data };
   }
+}
+
+/** Positions P0.. of a [B, T, d] tensor → [B, T − P0, d]. */
+function lastPositions(t: Tensor, P0: number): Tensor {
+  const [B, T, d] = t.dims;
+  const n = (T - P0) * d;
+  const out = new Float32Array(B * n);
+  for (let b = 0; b < B; b++) out.set(t.data.subarray((b * T + P0) * d, (b + 1) * T * d), b * n);
+  return { dims: [B, T - P0, d], data: out };
 }
 
 function tokensToInt64(tokens: RunRequest['tokens'], B: number, T: number): BigInt64Array {

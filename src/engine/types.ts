@@ -30,12 +30,38 @@ export type RunOutput =
   /** No logits; just the cache (and the final residual in the cache if asked). */
   | { kind: 'none' };
 
+/**
+ * Prefix reuse (causal attention): positions before `length` (P0) are taken to be exactly
+ * those of an earlier base run, so the run computes only positions ≥ P0 in each block and
+ * attends to the base run's keys and values for the positions before.
+ * Valid when nothing the run changes (tokens, patches) lies before P0.
+ * In a prefix run, every block hook and ln_final.hook_scale covers the computed positions
+ * only: cached hooks are [B, T − P0, …] (attention scores/patterns [B, H, T − P0, T]: all
+ * key positions), patch masks and values are given in those positions, and `startResid`
+ * is [B, T − P0, d]. Output positions stay absolute (and must be ≥ P0); 'logits' without
+ * positions gives the computed ones. The embedding (hook_embed, hook_pos_embed) still
+ * covers every position.
+ */
+export interface RunPrefix {
+  /** P0: the number of leading positions reused, 0 ≤ P0 < T (0 = a normal run). */
+  length: number;
+  /**
+   * The base run's `blocks.L.attn.hook_k` and `blocks.L.attn.hook_v` [Bbase, ≥P0, H, dh]
+   * for every layer the run computes (from startLayer on).
+   */
+  cache: ReadonlyMap<HookName, Tensor>;
+  /** [B]: the row of the base run each batch row continues. */
+  rows: Int32Array;
+}
+
 export interface RunRequest {
   /** [B][T] token ids, all rows the same length. */
   tokens: number[][] | Int32Array[];
   /** Start at this block from `startResid` (= blocks.{startLayer}.hook_resid_pre, [B, T, d]). */
   startLayer?: number;
   startResid?: Tensor;
+  /** Reuse a base run's positions before `prefix.length` (see RunPrefix). */
+  prefix?: RunPrefix;
   patches?: Patch[];
   /** Hooks to return. */
   cache?: readonly HookName[];

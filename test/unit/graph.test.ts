@@ -21,6 +21,18 @@ const stubTokenizer = (cfg: ModelConfig): TokenizerLike => ({
   vocabSize: cfg.dVocab,
 });
 
+/** A batch-1 reference activation from position `from` on along `axis` (1 for [1, T, …], 2 for [1, H, T, T]). */
+function fromPosition(a: Act64, axis: number, from: number): Act64 {
+  const dims = [...a.dims];
+  const outer = dims.slice(0, axis).reduce((x, y) => x * y, 1);
+  const inner = dims.slice(axis + 1).reduce((x, y) => x * y, 1);
+  const T = dims[axis];
+  const data = new Float64Array(outer * (T - from) * inner);
+  for (let o = 0; o < outer; o++) data.set(a.data.subarray((o * T + from) * inner, (o + 1) * T * inner), o * (T - from) * inner);
+  dims[axis] = T - from;
+  return { dims, data };
+}
+
 function assertRowClose(actual: Tensor, b: number, expected: Act64, what: string): void {
   const bad = rowMismatch(actual, b, expected);
   if (bad) assert.fail(`${what}: ${bad}`);
@@ -118,6 +130,39 @@ for (const [label, cfg, folded] of [
       const some = await model.run({ tokens: [clean], output: { kind: 'logits', positions: [-1] } });
       assert.deepEqual(some.logits!.dims, [1, 1, V]);
       assert.deepEqual(some.logits!.data, full.logits!.data.slice((T - 1) * V, T * V));
+    });
+
+    it('a prefix run (positions ≥ P0 on top of a base run\'s keys/values) equals the reference there', async () => {
+      // clean and corrupt agree before position 2; row 1 reruns clean itself from position 5.
+      const P0 = 2;
+      const kv = hooks.filter((h) => /attn\.hook_[kv]$/.test(h));
+      const base = await model.run({ tokens: [corrupt, clean], cache: kv });
+      const res = await model.run({ tokens: [corrupt, clean], prefix: { length: P0, cache: base.cache, rows: Int32Array.of(1, 0) }, cache: hooks });
+      const refs = [forward64(w, corrupt), forward64(w, clean)];
+      for (const h of hooks) {
+        if (h === 'hook_embed' || h === 'hook_pos_embed') continue; // the embedding covers every position
+        const axis = /hook_(attn_scores|pattern)$/.test(h) ? 2 : 1;
+        for (let b = 0; b < 2; b++) assertRowClose(res.cache.get(h)!, b, fromPosition(refs[b].cache.get(h)!, axis, P0), `row ${b} ${h}`);
+      }
+      assert.deepEqual(res.logits!.dims, [2, T - P0, V]);
+      for (let b = 0; b < 2; b++) assertRowClose(res.logits!, b, fromPosition(logitsAct(refs[b].logits, T), 1, P0), `row ${b} logits`);
+      // Late start, one P0 per batch: resid_pre of the computed positions, and 'columns' at absolute positions.
+      const L = cfg.nLayers - 1;
+      const resid = (await model.run({ tokens: [corrupt], cache: [`blocks.${L}.hook_resid_pre`] })).cache.get(`blocks.${L}.hook_resid_pre`)!;
+      const late = await model.run({
+        tokens: [corrupt],
+        startLayer: L,
+        startResid: tensor([1, T - 4, cfg.dModel], resid.data.slice(4 * cfg.dModel)),
+        prefix: { length: 4, cache: base.cache, rows: Int32Array.of(0) },
+        output: { kind: 'columns', positions: Int32Array.of(T - 1), tokens: [Int32Array.of(3, 8)] },
+      });
+      for (const [k, t] of [3, 8].entries()) {
+        const e = refs[0].logits[(T - 1) * V + t];
+        assert.ok(Math.abs(late.logits!.data[k] - e) <= 1e-4 * Math.max(1, Math.abs(e)), `late prefix column ${t}: ${late.logits!.data[k]} vs ${e}`);
+      }
+      await assert.rejects(model.run({ tokens: [corrupt], prefix: { length: P0, cache: base.cache, rows: Int32Array.of(0) }, output: { kind: 'logits', positions: [0] } }), { name: 'UserError', message: /before the reused prefix/ });
+      await assert.rejects(model.run({ tokens: [corrupt], prefix: { length: P0, cache: new Map(), rows: Int32Array.of(0) } }), { name: 'UserError', message: /lacks blocks\.0\.attn\.hook_k/ });
+      await assert.rejects(model.run({ tokens: [corrupt], prefix: { length: T, cache: base.cache, rows: Int32Array.of(0) } }), { name: 'UserError' });
     });
 
     it('batch rows are independent: a patch on row 0 leaves row 1 unchanged', async () => {

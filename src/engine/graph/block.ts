@@ -3,6 +3,14 @@
  * [batch, pos, d_model]; outputs every hook of the block under its TransformerLens name
  * (fetch only the ones needed at run time), each patchable (see patch.ts).
  * LayerNorm is built from primitive ops so that hook_scale exists.
+ *
+ * Prefix reuse: `past_k` / `past_v` [batch, past, H, dh] are the keys and values (hook_k /
+ * hook_v, pre-rotary as TransformerLens caches them) of the `past` positions before the
+ * ones in `resid_pre_in`, taken from an earlier run. Causal attention means those
+ * positions cannot see the new ones, so a run that changes nothing before position P0
+ * computes only positions ≥ P0 and attends to the cached keys/values for the rest.
+ * The new positions get absolute positions past..past+pos-1 (rotary angles, causal mask).
+ * A normal run feeds empty [batch, 0, H, dh] tensors: one graph serves both.
  */
 import { BLOCK_HOOK_SUFFIXES, blockHook, type BlockHookSuffix } from '../hooks';
 import type { BlockWeights, LayerNormWeights, ModelConfig } from '../weights';
@@ -10,9 +18,13 @@ import { GraphBuilder, type Dim } from './builder';
 import { patchableHook } from './patch';
 
 export const BLOCK_RESID_INPUT = 'resid_pre_in';
+export const BLOCK_PAST_K_INPUT = 'past_k';
+export const BLOCK_PAST_V_INPUT = 'past_v';
 
 const B = 'batch';
 const T = 'pos';
+/** Keys: the past positions and then the computed ones. */
+const TK = 'key_pos';
 
 /** TransformerLens LayerNorm (or LNPre when folded): exposes hook_scale, patchable. */
 export function layerNormGraph(g: GraphBuilder, x: string, ln: LayerNormWeights, eps: number, scaleHook: string, prefix: string): string {
@@ -87,33 +99,40 @@ export function buildBlockGraph(cfg: ModelConfig, w: BlockWeights, layer: number
   const P = (s: BlockHookSuffix, v: string, dims: readonly Dim[]) => patchableHook(g, hook(s), v, dims);
   const resid: Dim[] = [B, T, d];
   const heads: Dim[] = [B, T, H, dh];
-  const attnDims: Dim[] = [B, H, T, T];
+  const attnDims: Dim[] = [B, H, T, TK];
 
   const residPre = P('hook_resid_pre', g.input(BLOCK_RESID_INPUT, 'float', resid), resid);
+  const pastK = g.input(BLOCK_PAST_K_INPUT, 'float', [B, 'past', H, dh]);
+  const pastV = g.input(BLOCK_PAST_V_INPUT, 'float', [B, 'past', H, dh]);
 
   // Attention.
   const x1 = layerNormGraph(g, residPre, w.ln1, cfg.eps, hook('ln1.hook_scale'), 'ln1');
   const proj = (name: string, W: Float32Array, b: Float32Array) =>
     g.reshape(g.add(g.matMul(x1, g.initializer(`W_${name}`, { dims: [d, H * dh], data: headsToColumns(W, H, d, dh) })), g.initializer(`b_${name}`, { dims: [H * dh], data: b })), [0, 0, H, dh]);
   let q = P('attn.hook_q', proj('Q', w.W_Q.data, w.b_Q.data), heads);
-  let k = P('attn.hook_k', proj('K', w.W_K.data, w.b_K.data), heads);
+  const k = P('attn.hook_k', proj('K', w.W_K.data, w.b_K.data), heads);
   const v = P('attn.hook_v', proj('V', w.W_V.data, w.b_V.data), heads);
-  const tLen = g.shape(residPre, 1, 2);
+  let kAll = g.concat([pastK, k], 1);
+  const vAll = g.concat([pastV, v], 1);
+  const tq = g.shape(residPre, 1, 2);
+  const past = g.shape(pastK, 1, 2);
+  const tk = g.add(past, tq);
   if (cfg.positional === 'rotary') {
     const tables = rotaryTables(cfg);
-    const sliceT = (name: string, data: Float32Array) =>
-      g.slice(g.initializer(name, { dims: [cfg.nCtx, 1, cfg.rotaryDim], data }), g.int64([0]), tLen, g.int64([0]));
-    const cos = sliceT('rotary_cos', tables.cos);
-    const sin = sliceT('rotary_sin', tables.sin);
-    q = rotary(g, q, cfg, cos, sin);
-    k = rotary(g, k, cfg, cos, sin);
+    const cosT = g.initializer('rotary_cos', { dims: [cfg.nCtx, 1, cfg.rotaryDim], data: tables.cos });
+    const sinT = g.initializer('rotary_sin', { dims: [cfg.nCtx, 1, cfg.rotaryDim], data: tables.sin });
+    const rows = (t: string, from: string) => g.slice(t, from, tk, g.int64([0]));
+    q = rotary(g, q, cfg, rows(cosT, past), rows(sinT, past));
+    kAll = rotary(g, kAll, cfg, rows(cosT, g.int64([0])), rows(sinT, g.int64([0])));
   }
-  const raw = g.div(g.matMul(g.transpose(q, [0, 2, 1, 3]), g.transpose(k, [0, 2, 3, 1])), g.scalar(Math.sqrt(dh)));
-  // Causal mask from a lower triangle of ones [pos, pos]; masked scores are -inf as in TransformerLens.
-  const causal = g.castBool(g.trilu(g.constantOfShape(g.concat([tLen, tLen], 0), 1), 0));
+  const raw = g.div(g.matMul(g.transpose(q, [0, 2, 1, 3]), g.transpose(kAll, [0, 2, 3, 1])), g.scalar(Math.sqrt(dh)));
+  // Causal mask: query i (absolute position past+i) sees keys j ≤ past+i, the lower triangle
+  // of ones [pos, key_pos] with diagonal offset `past`; masked scores are -inf as in TransformerLens.
+  const ones = g.constantOfShape(g.concat([tq, tk], 0), 1);
+  const causal = g.castBool(g.node('Trilu', [ones, g.reshape(past, [])], { upper: 0 }));
   const scores = P('attn.hook_attn_scores', g.where(causal, raw, g.scalar(-Infinity)), attnDims);
   const pattern = P('attn.hook_pattern', g.softmax(scores, -1), attnDims);
-  const zHeadsFirst = g.matMul(pattern, g.transpose(v, [0, 2, 1, 3]));
+  const zHeadsFirst = g.matMul(pattern, g.transpose(vAll, [0, 2, 1, 3]));
   const z = P('attn.hook_z', g.transpose(zHeadsFirst, [0, 2, 1, 3]), heads);
   // Σ_h z[h] @ W_O[h] is one MatMul of z flattened to [.., H*dh] with W_O as [H*dh, d].
   const attnOut = P(

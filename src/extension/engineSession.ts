@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { OpName, OpRequest, OpResult } from '../protocol/ops';
 import type { ModelInfo } from '../protocol/rpc';
 import { EngineClient, EngineError } from '../worker/client';
+import { BUNDLED_MODELS, DEFAULT_MODEL } from '../engine/paths';
 import { checkTrust, defaultModelChoice, loadParams, readSettings, type ModelOrigin } from './settings';
 
 export class EngineSession implements vscode.Disposable {
@@ -72,17 +73,26 @@ export class EngineSession implements vscode.Disposable {
     this.changed.fire(undefined);
   }
 
-  /** The loaded model; loads the default model (circuitExplorer.defaultModel) when none is. */
-  async ensureModel(): Promise<ModelInfo> {
+  /**
+   * The loaded model. When none is loaded: the model a prompt set names (`preferred`; in an
+   * untrusted workspace only if it is bundled, else the bundled demo with a warning), or
+   * the default model (circuitExplorer.defaultModel).
+   */
+  async ensureModel(preferred?: string): Promise<ModelInfo> {
     if (this.info) return this.info;
     if (this.loading) return this.loading;
+    if (preferred) {
+      if (vscode.workspace.isTrusted || BUNDLED_MODELS.includes(preferred)) return this.load(preferred, 'workspace');
+      void vscode.window.showWarningMessage(`Circuit Explorer: this untrusted workspace names the model "${preferred}"; using the bundled ${DEFAULT_MODEL} instead.`);
+      return this.load(DEFAULT_MODEL, 'user');
+    }
     const { model, origin } = defaultModelChoice();
     return this.load(model, origin);
   }
 
   /** Runs an op behind a cancellable progress notification. */
   async run<N extends OpName>(req: Extract<OpRequest, { op: N }>, title: string): Promise<OpResult<N>> {
-    await this.ensureModel();
+    await this.ensureModel('spec' in req ? req.spec.model : undefined);
     return await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Circuit Explorer: ${title}`, cancellable: true },
       (progress, token) => {

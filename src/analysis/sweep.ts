@@ -7,6 +7,13 @@
  * site, it makes S·P batch rows (one per site and prompt) and:
  *   - groups the rows by the site's layer, so each group starts at that layer from the
  *     base run's cached `blocks.L.hook_resid_pre` (layers before a patch cannot change);
+ *   - reuses the unchanged prefix: causal attention means a row changes nothing before
+ *     P0 = the first position where its patch writes a value different from the base
+ *     run's, so it computes only positions ≥ P0 on top of the base run's cached keys and
+ *     values (engine `prefix`). Rows are grouped by (layer, P0) so shapes agree. P0 is read
+ *     from the data (base vs source activations), so it covers both a by-position site and
+ *     an all-positions site whose prompts differ only late; rows whose patch changes
+ *     nothing at all are not run;
  *   - finishes early: ln_final and only the answer/wrong unembedding columns at the
  *     answer position (output kind 'columns'), not the [d, V] unembedding everywhere;
  *   - chunks the rows to a memory budget.
@@ -61,12 +68,25 @@ export const DEFAULT_MEMORY_BUDGET_MB = 1024;
  */
 const LIVE_COPIES = 8;
 
-/** The hooks the base and source runs must cache for these sites. */
-export function sweepHooks(sites: readonly PatchSite[]): HookName[] {
+/**
+ * The hooks the base and source runs must cache for these sites: each site's hook, the
+ * resid_pre its layer starts from, and hook_k/hook_v of every layer from the first site's
+ * on (up to `nLayers`, default the last site's layer + 1), which prefix reuse attends to.
+ */
+export function sweepHooks(sites: readonly PatchSite[], nLayers?: number): HookName[] {
   const hooks = new Set<HookName>();
+  if (sites.length === 0) return [];
+  let first = Infinity;
+  let last = 0;
   for (const s of sites) {
     hooks.add(s.hook);
     if (s.layer > 0) hooks.add(blockHook(s.layer, 'hook_resid_pre'));
+    first = Math.min(first, s.layer);
+    last = Math.max(last, s.layer);
+  }
+  for (let l = first; l < (nLayers ?? last + 1); l++) {
+    hooks.add(blockHook(l, 'attn.hook_k'));
+    hooks.add(blockHook(l, 'attn.hook_v'));
   }
   return [...hooks];
 }
@@ -131,7 +151,7 @@ export function copyRow(src: Tensor, p: number, out: Float32Array, b: number): v
  * The patches for one batch of rows (row b patches `sites[b]` with source prompt `prompts[b]`):
  * one Patch per distinct hook, whose mask is set only on that hook's rows.
  */
-function buildPatches(sites: readonly PatchSite[], prompts: Int32Array, sourceCache: Map<HookName, Tensor>): Patch[] {
+function buildPatches(sites: readonly PatchSite[], prompts: Int32Array, value: (hook: HookName) => Tensor): Patch[] {
   const B = sites.length;
   const byHook = new Map<HookName, { patch: Patch; cells: number }>();
   for (let b = 0; b < B; b++) {
@@ -139,7 +159,7 @@ function buildPatches(sites: readonly PatchSite[], prompts: Int32Array, sourceCa
     let entry = byHook.get(s.hook);
     if (!entry) {
       const cells = maskCells(s);
-      entry = { cells, patch: { hook: s.hook, value: cached(sourceCache, s.hook, 'source'), source: prompts, mask: tensor([B, ...s.maskDims]) } };
+      entry = { cells, patch: { hook: s.hook, value: value(s.hook), source: prompts, mask: tensor([B, ...s.maskDims]) } };
       byHook.set(s.hook, entry);
     }
     entry.patch.mask.data[b * entry.cells + s.cell] = 1;
@@ -147,38 +167,141 @@ function buildPatches(sites: readonly PatchSite[], prompts: Int32Array, sourceCa
   return [...byHook.values()].map((e) => e.patch);
 }
 
-/** The base run's blocks.{layer}.hook_resid_pre for each row (patches at that hook apply inside the block). */
-function startResid(layer: number, prompts: Int32Array, runs: SweepRuns): Tensor {
-  const base = cached(runs.baseCache, blockHook(layer, 'hook_resid_pre'), 'base');
+/** The position axis of a hook's activation (batch = 0): the query axis of attention scores/patterns. */
+function posAxis(hook: HookName): number {
+  return /hook_(attn_scores|pattern)$/.test(hook) ? 2 : 1;
+}
+
+/** Positions P0.. of `t` along `axis` (batch = 0), as a prefix run sees activations. */
+export function fromPosition(t: Tensor, axis: number, P0: number): Tensor {
+  if (P0 === 0) return t;
+  const dims = [...t.dims];
+  const outer = dims.slice(0, axis).reduce((a, b) => a * b, 1);
+  const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const T = dims[axis];
+  const out = new Float32Array(outer * (T - P0) * inner);
+  for (let o = 0; o < outer; o++) out.set(t.data.subarray((o * T + P0) * inner, (o + 1) * T * inner), o * (T - P0) * inner);
+  dims[axis] = T - P0;
+  return tensor(dims, out);
+}
+
+/** A site as a prefix run of P0 sees it: the mask's position axis (if full length) starts at P0. */
+function shiftSite(site: PatchSite, P0: number, T: number): PatchSite {
+  const axis = posAxis(site.hook) - 1;
+  const md = site.maskDims;
+  if (P0 === 0 || md[axis] !== T) return site;
+  const inner = md.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const outer = Math.floor(site.cell / (T * inner));
+  const pos = Math.floor(site.cell / inner) % T;
+  if (pos < P0) throw new Error(`sweep: site ${site.index} patches position ${pos}, inside the reused prefix of ${P0}`);
+  const maskDims = md.map((n, i) => (i === axis ? T - P0 : n));
+  return { ...site, maskDims, cell: (outer * (T - P0) + (pos - P0)) * inner + (site.cell % inner) };
+}
+
+/** The base run's blocks.{layer}.hook_resid_pre from position P0 for each row (patches at that hook apply inside the block). */
+function startResid(layer: number, P0: number, prompts: Int32Array, runs: SweepRuns): Tensor {
+  const base = fromPosition(cached(runs.baseCache, blockHook(layer, 'hook_resid_pre'), 'base'), 1, P0);
   const out = tensor([prompts.length, base.dims[1], base.dims[2]]);
   prompts.forEach((p, b) => copyRow(base, p, out.data, b));
   return out;
 }
 
-/** Whether patching `site` from source prompt p into base prompt p changes nothing. */
-function unchanged(site: PatchSite, p: number, runs: SweepRuns): boolean {
-  const base = runs.baseCache.get(site.hook);
-  const src = runs.sourceCache.get(site.hook);
-  if (!base || !src || !runs.baseDiffs) return false;
-  const dims = base.dims.slice(1);
-  const n = base.data.length / base.dims[0];
-  const md = site.maskDims;
-  const mstride = new Array<number>(md.length);
-  for (let k = md.length - 1, acc = 1; k >= 0; k--) {
-    mstride[k] = acc;
-    acc *= md[k];
-  }
-  const off = p * n;
-  for (let i = 0; i < n; i++) {
-    let r = i;
-    let cell = 0;
-    for (let k = dims.length - 1; k >= 0; k--) {
-      if (md[k] !== 1) cell += (r % dims[k]) * mstride[k];
-      r = Math.floor(r / dims[k]);
+/**
+ * Per (hook, mask layout, prompt): for each mask cell, the first position where the source
+ * run's activation differs from the base run's (T when nowhere), i.e. the first position a
+ * patch of that cell changes. Null when either cache lacks the hook.
+ */
+class FirstChange {
+  private readonly tables = new Map<string, Int32Array | null>();
+  constructor(private readonly runs: SweepRuns) {}
+
+  of(site: PatchSite, p: number): number | null {
+    const key = `${site.hook}|${site.maskDims.join('x')}|${p}`;
+    let table = this.tables.get(key);
+    if (table === undefined) {
+      table = this.build(site.hook, site.maskDims, p);
+      this.tables.set(key, table);
     }
-    if (cell === site.cell && base.data[off + i] !== src.data[off + i]) return false;
+    return table ? table[site.cell] : null;
+  }
+
+  private build(hook: HookName, md: readonly number[], p: number): Int32Array | null {
+    const base = this.runs.baseCache.get(hook);
+    const src = this.runs.sourceCache.get(hook);
+    if (!base || !src) return null;
+    const dims = base.dims.slice(1);
+    const axis = posAxis(hook) - 1;
+    const T = dims[axis];
+    const n = base.data.length / base.dims[0];
+    const mstride = new Array<number>(md.length);
+    for (let k = md.length - 1, acc = 1; k >= 0; k--) {
+      mstride[k] = acc;
+      acc *= md[k];
+    }
+    const table = new Int32Array(md.reduce((a, b) => a * b, 1)).fill(T);
+    const off = p * n;
+    for (let i = 0; i < n; i++) {
+      if (base.data[off + i] === src.data[off + i]) continue;
+      let r = i;
+      let cell = 0;
+      let pos = 0;
+      for (let k = dims.length - 1; k >= 0; k--) {
+        const c = r % dims[k];
+        if (md[k] !== 1) cell += c * mstride[k];
+        if (k === axis) pos = c;
+        r = Math.floor(r / dims[k]);
+      }
+      if (pos < table[cell]) table[cell] = pos;
+    }
+    return table;
+  }
+}
+
+/** Whether the base cache holds keys and values of every layer from `layer` on (what a prefix run attends to). */
+function hasKeysValues(runs: SweepRuns, layer: number, nLayers: number): boolean {
+  for (let l = layer; l < nLayers; l++) {
+    if (!runs.baseCache.has(blockHook(l, 'attn.hook_k')) || !runs.baseCache.has(blockHook(l, 'attn.hook_v'))) return false;
   }
   return true;
+}
+
+/** Rows of one (layer, P0) group: site slots and prompts, in the same order. */
+interface RowGroup {
+  layer: number;
+  P0: number;
+  slots: number[];
+  prompts: number[];
+}
+
+/**
+ * Plans the rows: each (site, prompt) either changes nothing (its result is the base run's,
+ * when baseDiffs is given) or joins the group of its layer and P0, the first position its
+ * patch changes (at most the answer position, which must be computed; 0 when unknown).
+ */
+function planRows(model: Model, sites: readonly PatchSite[], runs: SweepRuns, sums: Float64Array): RowGroup[] {
+  const P = runs.baseTokens.length;
+  const firstChange = new FirstChange(runs);
+  const kv = new Map<number, boolean>();
+  const groups = new Map<string, RowGroup>();
+  sites.forEach((site, slot) => {
+    if (!kv.has(site.layer)) kv.set(site.layer, hasKeysValues(runs, site.layer, model.cfg.nLayers));
+    for (let p = 0; p < P; p++) {
+      const T = runs.baseTokens[p].length;
+      const fc = firstChange.of(site, p);
+      if (fc === T && runs.baseDiffs) {
+        sums[slot] += runs.baseDiffs[p];
+        continue;
+      }
+      let P0 = 0;
+      if (kv.get(site.layer)) P0 = Math.min(fc ?? (site.pos >= 0 ? site.pos : 0), runs.answerPos[p]);
+      const key = `${site.layer}:${P0}`;
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { layer: site.layer, P0, slots: [], prompts: [] }));
+      g.slots.push(slot);
+      g.prompts.push(p);
+    }
+  });
+  return [...groups.values()].sort((a, b) => a.layer - b.layer || a.P0 - b.P0);
 }
 
 /**
@@ -191,42 +314,34 @@ export async function fastSweep(model: Model, sites: readonly PatchSite[], runs:
   const sums = new Float64Array(sites.length);
   const total = sites.length * P;
   const chunk = rowsPerChunk(model, T, opts.memoryBudgetMB);
-  let done = 0;
-  const layers = [...new Set(sites.map((s) => s.layer))].sort((a, b) => a - b);
-  for (const layer of layers) {
-    // Slots (indices into `sites`) of this layer's sites; rows are (slot, prompt), slot-major.
-    const group = [...sites.keys()].filter((i) => sites[i].layer === layer);
-    const rows = group.length * P;
-    for (let r0 = 0; r0 < rows; r0 += chunk) {
+  const groups = planRows(model, sites, runs, sums);
+  let done = total - groups.reduce((n, g) => n + g.slots.length, 0);
+  // Source values from position P0 on, sliced once per (hook, P0).
+  const values = new Map<string, Tensor>();
+  const valueAt = (P0: number) => (hook: HookName) => {
+    const key = `${hook}|${P0}`;
+    let v = values.get(key);
+    if (!v) values.set(key, (v = fromPosition(cached(runs.sourceCache, hook, 'source'), posAxis(hook), P0)));
+    return v;
+  };
+  for (const { layer, P0, slots: allSlots, prompts: allPrompts } of groups) {
+    for (let r0 = 0; r0 < allSlots.length; r0 += chunk) {
       opts.signal?.throwIfAborted();
-      const n = Math.min(chunk, rows - r0);
-      const slotList: number[] = [];
-      const promptList: number[] = [];
-      for (let i = 0; i < n; i++) {
-        const slot = group[Math.floor((r0 + i) / P)];
-        const p = (r0 + i) % P;
-        if (unchanged(sites[slot], p, runs)) sums[slot] += runs.baseDiffs![p];
-        else {
-          slotList.push(slot);
-          promptList.push(p);
-        }
-      }
-      done += n;
-      if (slotList.length === 0) continue;
-      const slots = Int32Array.from(slotList);
-      const prompts = Int32Array.from(promptList);
-      const rowSites = Array.from(slots, (k) => sites[k]);
+      const slots = allSlots.slice(r0, r0 + chunk);
+      const prompts = Int32Array.from(allPrompts.slice(r0, r0 + chunk));
       const res = await model.run({
         tokens: Array.from(prompts, (p) => runs.baseTokens[p]),
         // Layer 0 starts from the tokens (the embedding is cheap and has hooks of its own).
         startLayer: layer,
-        startResid: layer > 0 ? startResid(layer, prompts, runs) : undefined,
-        patches: buildPatches(rowSites, prompts, runs.sourceCache),
+        startResid: layer > 0 ? startResid(layer, P0, prompts, runs) : undefined,
+        prefix: P0 > 0 ? { length: P0, cache: runs.baseCache, rows: prompts } : undefined,
+        patches: buildPatches(slots.map((k) => shiftSite(sites[k], P0, T)), prompts, valueAt(P0)),
         output: columnsOutput(runs, prompts),
         signal: opts.signal,
       });
       const diffs = logitDiff(columnLogits(res.logits));
       for (let i = 0; i < slots.length; i++) sums[slots[i]] += diffs[i];
+      done += slots.length;
       opts.onProgress?.({ done, total, message: `patched ${done} of ${total} (site, prompt) rows` });
     }
   }

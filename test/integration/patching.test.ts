@@ -62,6 +62,32 @@ for (const arch of ['gpt2', 'gpt_neox'] as const) {
       });
     }
 
+    test('prefix reuse: pairs that differ only late (one token each, positions 4..6 of 8) give the naive sweep, and run only the changed positions', async () => {
+      const T8 = 8;
+      const late = randomPairs(f.model, P, T8, 11, 0);
+      late.corruptedTokens!.forEach((row, p) => ((row as number[])[4 + p] = 900 + p));
+      const pairs = promptPairs(late);
+      const g = { ...f, set: late, pairs };
+      // Counts the positions each run computes, to show the prefix is really skipped.
+      const P0s: number[] = [];
+      const spy: Model = Object.create(f.model, {
+        run: { value: (req: Parameters<Model['run']>[0]) => (P0s.push(req.prefix?.length ?? 0), f.model.run(req)) },
+      });
+      const lateKinds: PatchKind[] = ['resid_pre', 'attn_out', 'block_every', 'attn_head_all_pos_every', 'attn_head_out_by_pos', 'attn_head_q_by_pos', 'attn_head_k_by_pos', 'attn_head_pattern_by_pos', 'mlp_out'];
+      if (arch === 'gpt2') lateKinds.push('resid_mid');
+      for (const kind of lateKinds) {
+        const { sites } = patchSites(f.model.cfg, kind, T8);
+        const runs = await runsFor(g, sites);
+        P0s.length = 0;
+        const fast = await fastSweep(spy, sites, runs, { memoryBudgetMB: 0.5 });
+        const naive = await naiveSweep(f.model, sites, runs);
+        closeTo(fast, naive, 1e-5, `late ${kind}`);
+        assert.ok(new Set(Array.from(fast, (v) => v.toFixed(4))).size > 2, `${kind}: patches change the metric`);
+        // No row before the first difference (position 4) is run; every run reuses at least those 4 positions.
+        assert.ok(P0s.length > 0 && P0s.every((p0) => p0 >= 4), `${kind}: runs start at positions [${P0s}]`);
+      }
+    });
+
     test('clean into clean gives 1 and corrupted into corrupted gives 0 at every site', async () => {
       const clean = await baselineRun(f.model, f.pairs.clean, f.pairs.targets, []);
       const corrupted = await baselineRun(f.model, f.pairs.corrupted, f.pairs.targets, []);

@@ -19,5 +19,7 @@ export function reportError(err: unknown, output: vscode.OutputChannel, what: st
   output.appendLine(`[${what}] ${e.name}: ${e.message}`);
   const stack = e instanceof EngineError ? e.engineStack : e.stack;
   if (stack && !(e.name === 'UserError' || (e instanceof EngineError && e.kind === 'user'))) output.appendLine(stack);
+  // A crash has already been announced by the engine session's crash listener.
+  if (e instanceof EngineError && e.kind === 'crashed') return;
   void vscode.window.showErrorMessage(`Circuit Explorer: ${firstLine}`);
 }

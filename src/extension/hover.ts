@@ -78,19 +78,22 @@ export class LogitLensHover implements vscode.HoverProvider {
     if (!settings.hoverEnabled) return undefined;
     const t = targetAt(doc, position);
     if (!t) return undefined;
-    if (!this.session.model) {
-      if (!settings.hoverAutoLoad) {
-        const md = new vscode.MarkdownString('Circuit Explorer: [load a model](command:circuitExplorer.loadModel) to see the logit lens here.');
-        md.isTrusted = { enabledCommands: ['circuitExplorer.loadModel'] };
-        return new vscode.Hover(md, t.range);
-      }
-      await this.session.ensureModel();
+    if (!this.session.model && !settings.hoverAutoLoad) {
+      const md = new vscode.MarkdownString('Circuit Explorer: [load a model](command:circuitExplorer.loadModel) to see the logit lens here.');
+      md.isTrusted = { enabledCommands: ['circuitExplorer.loadModel'] };
+      return new vscode.Hover(md, t.range);
     }
-    const markdown = await this.lens(t, token);
-    return markdown === undefined ? undefined : new vscode.Hover(new vscode.MarkdownString(markdown), t.range);
+    try {
+      if (!this.session.model) await this.session.ensureModel();
+      const markdown = await this.lens(t, token);
+      return markdown === undefined ? undefined : new vscode.Hover(new vscode.MarkdownString(markdown), t.range);
+    } catch (err) {
+      if (token.isCancellationRequested) return undefined;
+      return new vscode.Hover(new vscode.MarkdownString().appendText(`Circuit Explorer: ${(err as Error).message.split('\n')[0]}`), t.range);
+    }
   }
 
-  /** The hover text for a target; exposed through the provider for tests via executeHoverProvider. */
+  /** The hover text for a target: tokenize to find the position, then the cached or fresh logit lens. */
   private async lens(t: HoverTarget, token: vscode.CancellationToken): Promise<string | undefined> {
     const m = this.session.model!;
     const ctl = new AbortController();

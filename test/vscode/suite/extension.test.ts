@@ -249,5 +249,12 @@ describe('Circuit Explorer extension', function () {
   it('Unload Model frees the model', async () => {
     await exec<boolean>('unloadModel');
     assert.equal(api.services.session.model, undefined);
+    // Without a model (and without hover.autoLoadModel) the hover offers to load one.
+    const doc = await vscode.workspace.openTextDocument(ioiFile());
+    await vscode.window.showTextDocument(doc);
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, doc.positionAt(doc.getText().indexOf('and Mary') + 5));
+    const md = hovers.flatMap((h) => h.contents).map((c) => (c as vscode.MarkdownString).value).join('\n');
+    assert.match(md, /load a model/);
+    assert.doesNotMatch(md, /Logit lens/);
   });
 });

@@ -81,9 +81,12 @@ export const scenarios: E2eScenario[] = [
       await line.waitFor({ state: 'visible', timeout: 30_000 });
       const word = line.locator('span span', { hasText: 'When John' }).first();
       const box = await word.boundingBox();
-      assert.ok(box, 'the prompt text is not on screen');
-      // About a third into the string: inside the prompt, on a word.
-      await page.mouse.move(box.x + box.width * 0.35, box.y + box.height / 2);
+      const text0 = await word.innerText();
+      assert.ok(box && text0.length > 0, 'the prompt text is not on screen');
+      // On the "o" of "John" (`"When John…`, monospace): near the start of the string, so
+      // still on screen when the editor group is narrow.
+      const charWidth = box.width / text0.length;
+      await page.mouse.move(box.x + charWidth * 7.5, box.y + box.height / 2);
       const hover = page.locator('.monaco-hover', { hasText: 'Logit lens' }).first();
       await hover.waitFor({ state: 'visible', timeout: 120_000 });
       const text = await hover.innerText();

@@ -7,8 +7,8 @@ import * as vscode from 'vscode';
 import type { OpName, OpRequest, OpResult } from '../protocol/ops';
 import type { ModelInfo } from '../protocol/rpc';
 import { EngineClient, EngineError } from '../worker/client';
-import { BUNDLED_MODELS, DEFAULT_MODEL } from '../engine/paths';
-import { checkTrust, defaultModelChoice, loadParams, readSettings, type ModelOrigin } from './settings';
+import { chooseModel, type ModelOrigin } from './trust';
+import { checkTrust, defaultModelChoice, loadParams, readSettings } from './settings';
 
 export class EngineSession implements vscode.Disposable {
   private client: EngineClient | undefined;
@@ -81,13 +81,9 @@ export class EngineSession implements vscode.Disposable {
   async ensureModel(preferred?: string): Promise<ModelInfo> {
     if (this.info) return this.info;
     if (this.loading) return this.loading;
-    if (preferred) {
-      if (vscode.workspace.isTrusted || BUNDLED_MODELS.includes(preferred)) return this.load(preferred, 'workspace');
-      void vscode.window.showWarningMessage(`Circuit Explorer: this untrusted workspace names the model "${preferred}"; using the bundled ${DEFAULT_MODEL} instead.`);
-      return this.load(DEFAULT_MODEL, 'user');
-    }
-    const { model, origin } = defaultModelChoice();
-    return this.load(model, origin);
+    const choice = chooseModel({ preferred, defaultModel: defaultModelChoice(), trusted: vscode.workspace.isTrusted });
+    if (choice.warning) void vscode.window.showWarningMessage(`Circuit Explorer: ${choice.warning}`);
+    return this.load(choice.model, choice.origin);
   }
 
   /** Runs an op behind a cancellable progress notification. */

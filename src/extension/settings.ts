@@ -1,13 +1,12 @@
 /**
- * The `circuitExplorer.*` settings, read in one place, and the Workspace Trust rule:
- * in an untrusted workspace a model named by the workspace (a prompt set's "model" field,
- * workspace settings) is not loaded; only the bundled demo model is.
+ * The `circuitExplorer.*` settings, read in one place, and the Workspace Trust rule
+ * (decided in trust.ts) applied to the live workspace.
  */
 import * as vscode from 'vscode';
 import type { ProcessingFlags } from '../protocol/ops';
 import type { DeviceSetting, LoadModelParams } from '../protocol/rpc';
-import { DEFAULT_MODEL, BUNDLED_MODELS } from '../engine/paths';
-import { UserError } from '../engine/errors';
+import { DEFAULT_MODEL } from '../engine/paths';
+import { checkModelTrust, settingOrigin, type ModelOrigin } from './trust';
 
 export const SECTION = 'circuitExplorer';
 
@@ -39,20 +38,16 @@ export function readSettings(): Settings {
   };
 }
 
-/** Where a model name came from: the user typed/picked it, or the workspace named it. */
-export type ModelOrigin = 'user' | 'workspace';
-
 /** Throws a one-line error when Workspace Trust forbids loading `model` from `origin`. */
 export function checkTrust(model: string, origin: ModelOrigin): void {
-  if (vscode.workspace.isTrusted || origin === 'user' || BUNDLED_MODELS.includes(model)) return;
-  throw new UserError(`not loading "${model}": it is named by this untrusted workspace; trust the workspace or load it with "Circuit Explorer: Load Model"`);
+  checkModelTrust(model, origin, vscode.workspace.isTrusted);
 }
 
-/** The default model and where the name came from (a workspace-level value counts as the workspace's). */
+/** The default model and who chose it (a value only the workspace sets is the workspace's). */
 export function defaultModelChoice(): { model: string; origin: ModelOrigin } {
   const inspected = vscode.workspace.getConfiguration(SECTION).inspect<string>('defaultModel');
-  const fromWorkspace = inspected?.workspaceFolderValue ?? inspected?.workspaceValue;
-  return { model: readSettings().defaultModel, origin: fromWorkspace !== undefined ? 'workspace' : 'user' };
+  const model = readSettings().defaultModel;
+  return { model, origin: settingOrigin(inspected, model) };
 }
 
 export function loadParams(model: string, cacheDir: string): LoadModelParams {

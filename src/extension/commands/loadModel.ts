@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MODEL } from '../../engine/paths';
 import type { CommandModule } from '../services';
-import type { ModelOrigin } from '../settings';
+import type { ModelOrigin } from '../trust';
 import { argsOf } from './args';
 
 interface LoadArgs { model: string; origin: ModelOrigin }

@@ -66,8 +66,10 @@ export const scenarios: E2eScenario[] = [
       await heatmap.locator(`rect.cell[data-layer="${layer}"][data-head="${head}"]`).click();
       const tab = page.locator('.tab', { hasText: `Attention L${layer}H${head}` }).first();
       await tab.waitFor({ state: 'visible', timeout: 120_000 });
-      const frame = await frameWith(page, 'svg');
-      assert.ok((await frame.locator('svg').count()) > 0);
+      const frame = await frameWith(page, 'svg.pattern');
+      const titles = await frame.locator('svg.pattern text.title').allTextContents();
+      assert.ok(titles.some((t) => t.startsWith(`L${layer}H${head} `)), `the attention panel shows ${titles.join(', ')}, not L${layer}H${head}`);
+      assert.ok((await frame.locator('svg.pattern rect.cell').count()) > 0, 'the pattern has no cells');
       await page.waitForTimeout(1000);
       await screenshot('e2e-attention-panel');
     },

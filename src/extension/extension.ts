@@ -49,7 +49,10 @@ export interface CircuitExplorerApi {
 export function activate(context: vscode.ExtensionContext): CircuitExplorerApi {
   const output = vscode.window.createOutputChannel('Circuit Explorer');
   const session = new EngineSession(context, output);
-  const runs = new RunsRepo(context);
+  const runs = new RunsRepo(context, (message) => {
+    output.appendLine(`[runs] ${message}`);
+    void vscode.window.showWarningMessage(`Circuit Explorer: ${message}`);
+  });
   const runsView = new RunsView(runs);
   const host: PanelHost = {
     attention: ({ prompt, layer, head, prependBos }) => session.run({ op: 'attention', prompt, layers: [layer], heads: [head], prependBos }, `attention L${layer}H${head}`),

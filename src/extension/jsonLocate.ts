@@ -20,7 +20,8 @@ export interface JsonNode {
 export function parseJsonTree(text: string): JsonNode {
   let i = 0;
   const ws = () => {
-    while (i < text.length && /\s/.test(text[i])) i++;
+    // JSON's four whitespace characters only (\s would also take U+00A0 and friends).
+    while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
   };
   const fail = (what: string): never => {
     throw new Error(`invalid JSON at offset ${i}: ${what}`);
@@ -35,13 +36,16 @@ export function parseJsonTree(text: string): JsonNode {
         const c = text[i + 1];
         const simple: Record<string, string> = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f', '"': '"', '\\': '\\', '/': '/' };
         if (c === 'u') {
-          out += String.fromCharCode(parseInt(text.slice(i + 2, i + 6), 16));
+          const hex = text.slice(i + 2, i + 6);
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail('bad \\u escape');
+          out += String.fromCharCode(parseInt(hex, 16));
           i += 6;
         } else if (c in simple) {
           out += simple[c];
           i += 2;
         } else fail('bad escape');
-      } else out += text[i++];
+      } else if (text.charCodeAt(i) < 0x20) fail('control character in string');
+      else out += text[i++];
     }
     if (text[i] !== '"') fail('unterminated string');
     offs.push(i);
@@ -83,7 +87,7 @@ export function parseJsonTree(text: string): JsonNode {
       node.value = isObj ? Object.fromEntries(children.map((ch) => [ch.key, ch.value])) : children.map((ch) => ch.value);
       return node;
     }
-    const m = /^(-?\d+(\.\d+)?([eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i, i + 64));
+    const m = /^(-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i, i + 400));
     if (!m) fail('unexpected character');
     i += m![0].length;
     const v = JSON.parse(m![0]) as unknown;

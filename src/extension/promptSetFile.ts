@@ -29,10 +29,22 @@ export function parsePromptSet(text: string, name: string): PromptSetFile {
 
 export interface TextEdit { offset: number; length: number; text: string }
 
-function promptsArray(text: string): JsonNode {
-  const arr = member(parseJsonTree(text), 'prompts');
-  if (arr?.type !== 'array') throw new UserError('the prompt set has no "prompts" array');
+/** The `prompts` array node; `name` (the file) heads every error so the user knows which file is broken. */
+function promptsArray(text: string, name: string): JsonNode {
+  let root: JsonNode;
+  try {
+    root = parseJsonTree(text);
+  } catch (err) {
+    throw new UserError(`${name}: ${(err as Error).message}`);
+  }
+  const arr = member(root, 'prompts');
+  if (arr?.type !== 'array') throw new UserError(`${name}: a prompt set is an object with a "prompts" array`);
   return arr;
+}
+
+/** The file's own line ending, so an inserted prompt does not mix LF into a CRLF file. */
+function eolOf(text: string): string {
+  return text.includes('\r\n') ? '\r\n' : '\n';
 }
 
 function lineIndent(text: string, offset: number): string {
@@ -55,7 +67,8 @@ function formatLike(text: string, arr: JsonNode, entry: PromptEntry): { body: st
   const first = sample.children?.[0];
   const fieldIndent = first ? lineIndent(text, keyOffset(text, first)) : indent + '  ';
   const lines = Object.entries(entry).filter(([, v]) => v !== undefined).map(([k, v]) => `${fieldIndent}${JSON.stringify(k)}: ${JSON.stringify(v)}`);
-  return { body: `{\n${lines.join(',\n')}\n${indent}}`, indent };
+  const eol = eolOf(text);
+  return { body: `{${eol}${lines.join(`,${eol}`)}${eol}${indent}}`, indent };
 }
 
 /** Source offset of a member's key (the value node only knows where its value starts). */
@@ -64,28 +77,35 @@ function keyOffset(text: string, valueNode: JsonNode): number {
   return text.lastIndexOf('"', text.lastIndexOf('"', colon) - 1);
 }
 
-export function appendPromptEdit(text: string, entry: PromptEntry): TextEdit {
-  const arr = promptsArray(text);
+const DEFAULT_NAME = 'the prompt set';
+
+export function appendPromptEdit(text: string, entry: PromptEntry, name = DEFAULT_NAME): TextEdit {
+  const arr = promptsArray(text, name);
   const { body, indent } = formatLike(text, arr, entry);
+  const eol = eolOf(text);
   const last = arr.children!.at(-1);
-  if (!last) return { offset: arr.offset, length: arr.length, text: `[\n${indent}${body}\n${lineIndent(text, arr.offset)}]` };
+  if (!last) return { offset: arr.offset, length: arr.length, text: `[${eol}${indent}${body}${eol}${lineIndent(text, arr.offset)}]` };
   const end = last.offset + last.length;
-  return { offset: end, length: 0, text: `,\n${indent}${body}` };
+  // The same separator as between the existing prompts (",\n    ", or ", " in a one-line file).
+  const items = arr.children!;
+  const prev = items.at(-2);
+  const sep = prev ? text.slice(prev.offset + prev.length, last.offset) : text.slice(arr.offset + 1, last.offset).includes('\n') ? `,${eol}${indent}` : ', ';
+  return { offset: end, length: 0, text: `${sep}${body}` };
 }
 
-export function replacePromptEdit(text: string, index: number, entry: PromptEntry): TextEdit {
-  const arr = promptsArray(text);
+export function replacePromptEdit(text: string, index: number, entry: PromptEntry, name = DEFAULT_NAME): TextEdit {
+  const arr = promptsArray(text, name);
   const old = arr.children![index];
-  if (!old) throw new UserError(`the prompt set has no prompt ${index}`);
+  if (!old) throw new UserError(`${name} has no prompt ${index}`);
   const { body } = formatLike(text, arr, entry);
   return { offset: old.offset, length: old.length, text: body };
 }
 
-export function removePromptEdit(text: string, index: number): TextEdit {
-  const arr = promptsArray(text);
+export function removePromptEdit(text: string, index: number, name = DEFAULT_NAME): TextEdit {
+  const arr = promptsArray(text, name);
   const items = arr.children!;
   const old = items[index];
-  if (!old) throw new UserError(`the prompt set has no prompt ${index}`);
+  if (!old) throw new UserError(`${name} has no prompt ${index}`);
   if (items.length === 1) return { offset: arr.offset, length: arr.length, text: '[]' };
   // Remove from the end of the previous element (taking its comma) or up to the next one.
   if (index > 0) {

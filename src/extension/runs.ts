@@ -6,20 +6,24 @@
 import * as vscode from 'vscode';
 import type { OpName, OpRequest, OpResult, SavedRun } from '../protocol/ops';
 import type { EngineSession } from './engineSession';
-import { listRuns, readRun, saveRun } from './runStore';
+import { readRun, saveRun, scanRuns, type RunCheckCache } from './runStore';
 
 export class RunsRepo implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<string | undefined>();
   /** Fires with the new file after a save (and undefined when the folder changed on disk). */
   readonly onDidChange = this.changed.event;
   private readonly watcher: vscode.FileSystemWatcher | undefined;
+  private readonly checked: RunCheckCache = new Map();
+  private readonly reported = new Set<string>();
 
-  constructor(private readonly context: vscode.ExtensionContext) {
+  /** `report` hears once about each file in the runs folder that is not a readable run. */
+  constructor(private readonly context: vscode.ExtensionContext, private readonly report: (message: string) => void = () => undefined) {
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (folder) {
       this.watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '.circuits/runs/*.json'));
       const fire = () => this.changed.fire(undefined);
       this.watcher.onDidCreate(fire);
+      this.watcher.onDidChange(fire);
       this.watcher.onDidDelete(fire);
     }
   }
@@ -29,8 +33,15 @@ export class RunsRepo implements vscode.Disposable {
     return folder ? vscode.Uri.joinPath(folder.uri, '.circuits', 'runs').fsPath : vscode.Uri.joinPath(this.context.globalStorageUri, 'runs').fsPath;
   }
 
-  list(): Promise<string[]> {
-    return listRuns(this.dir());
+  /** Readable runs, newest first; corrupt files are skipped and reported (once each). */
+  async list(): Promise<string[]> {
+    const { files, bad } = await scanRuns(this.dir(), this.checked);
+    for (const b of bad) {
+      if (this.reported.has(b.reason)) continue;
+      this.reported.add(b.reason);
+      this.report(`skipping a run file that cannot be read: ${b.reason}`);
+    }
+    return files;
   }
 
   read(file: string): Promise<SavedRun> {

@@ -12,7 +12,7 @@ export const addPrompt: CommandModule = {
     if (!a.specFile) throw new UserError('Add Prompt needs a prompt set: use it from the Prompt Sets view');
     const entry = a.entry ?? (await askEntry(s.session, 'Add Prompt'));
     if (!entry) return undefined;
-    await applyPromptSetEdit(a.specFile, (text) => appendPromptEdit(text, entry));
+    await applyPromptSetEdit(a.specFile, (text) => appendPromptEdit(text, entry, a.specFile));
     return true;
   },
 };

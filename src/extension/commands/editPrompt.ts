@@ -15,7 +15,7 @@ export const editPrompt: CommandModule = {
     if (!old) throw new UserError(`${a.specFile} has no prompt ${a.promptIndex}`);
     const entry = a.entry ?? (await askEntry(s.session, 'Edit Prompt', old));
     if (!entry) return undefined;
-    await applyPromptSetEdit(a.specFile, (text) => replacePromptEdit(text, a.promptIndex!, entry));
+    await applyPromptSetEdit(a.specFile, (text) => replacePromptEdit(text, a.promptIndex!, entry, a.specFile));
     return true;
   },
 };

@@ -15,7 +15,7 @@ export const removePrompt: CommandModule = {
       const ok = await vscode.window.showWarningMessage(`Remove prompt ${a.promptIndex} from ${vscode.workspace.asRelativePath(a.specFile)}?`, { modal: true }, 'Remove');
       if (ok !== 'Remove') return undefined;
     }
-    await applyPromptSetEdit(a.specFile, (text) => removePromptEdit(text, a.promptIndex!));
+    await applyPromptSetEdit(a.specFile, (text) => removePromptEdit(text, a.promptIndex!, a.specFile));
     return true;
   },
 };

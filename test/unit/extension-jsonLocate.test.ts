@@ -56,7 +56,7 @@ test('rejects what JSON.parse rejects, with the offset in a one-line message', (
   const bad = ['', '{', '{"a":1,}', '[1 2]', '{"a" 1}', '{a: 1}', '"unterminated', '[01]', '[1.]', '[.5]', '[+1]', 'tru', '[true]x',
     '"bad \\q escape"', '"bad \\u12G4"', '"raw\nnewline"', '\u00a0{}', "{'a': 1}", '[1]]', 'NaN'];
   for (const text of bad) {
-    assert.throws(() => JSON.parse(text), undefined, `JSON.parse accepts ${JSON.stringify(text)}?`);
+    assert.throws(() => JSON.parse(text), SyntaxError, `JSON.parse accepts ${JSON.stringify(text)}?`);
     assert.throws(() => parseJsonTree(text), (e: Error) => /^invalid JSON at offset \d+: /.test(e.message) && !e.message.includes('\n'), JSON.stringify(text));
   }
 });

@@ -34,6 +34,13 @@ async function readText(path: string, cwd: string | undefined): Promise<string> 
   }
 }
 
+/** A sweep's memory budget from a request: undefined (the default) or a positive number of MB. */
+function budget(mb: unknown): number | undefined {
+  if (mb === undefined) return undefined;
+  if (typeof mb !== 'number' || !Number.isFinite(mb) || mb <= 0) throw new UserError(`memoryBudgetMB must be a positive number of MB, got ${JSON.stringify(mb)}`);
+  return mb;
+}
+
 export async function runOp<N extends OpName>(model: Model, req: Extract<OpRequest, { op: N }>, ctx?: OpContext): Promise<OpResult<N>>;
 export async function runOp(model: Model, req: OpRequest, ctx: OpContext = {}): Promise<OpResult<OpName>> {
   const { signal, onProgress } = ctx;
@@ -62,12 +69,12 @@ export async function runOp(model: Model, req: OpRequest, ctx: OpContext = {}): 
     }
     case 'patch': {
       const set = loadPromptSet(req.spec, model.tokenizer, model.cfg.nCtx, { requireAnswers: true, requireCorrupted: true });
-      return activationPatch(model, set, req.kind, { noising: req.noising, signal, onProgress });
+      return activationPatch(model, set, req.kind, { noising: req.noising, signal, onProgress, memoryBudgetMB: budget(req.memoryBudgetMB) });
     }
     case 'path-patch': {
       const set = loadPromptSet(req.spec, model.tokenizer, model.cfg.nCtx, { requireAnswers: true, requireCorrupted: true });
       const receivers = req.receiverInput === 'resid' ? [] : parseHeads(req.receivers, model.cfg).map((h): [number, number] => [h.layer, h.head]);
-      return pathPatch(model, set, { receivers, receiverInput: req.receiverInput, signal, onProgress });
+      return pathPatch(model, set, { receivers, receiverInput: req.receiverInput, signal, onProgress, memoryBudgetMB: budget(req.memoryBudgetMB) });
     }
     default: {
       const op = (req as { op: string }).op;

@@ -35,6 +35,7 @@ export interface Command {
 const NO_BOS: FlagSpec = { name: 'no-bos', type: 'boolean', help: 'do not prepend BOS (TransformerLens prepends it by default)' };
 const PROMPT: FlagSpec = { name: 'prompt', type: 'string', value: 'text', help: 'the prompt' };
 const TOP_K: FlagSpec = { name: 'top-k', type: 'number', value: 'k', help: 'how many top tokens to show (default 10)' };
+const MEMORY_BUDGET: FlagSpec = { name: 'memory-budget', type: 'number', value: 'MB', help: "activations of one chunk of the sweep, in MB (default 1024): lower it when memory is short, raise it for fewer, larger batches" };
 const SPEC: FlagSpec = { name: 'spec', type: 'string', value: 'file.circuit.json', help: 'prompt-set file (clean, corrupted, answer, wrong)' };
 
 async function readSpec(path: string, cwd: string): Promise<PromptSetFile> {
@@ -65,6 +66,13 @@ async function op<N extends OpName>(env: CommandEnv, req: Extract<OpRequest, { o
 const num = (env: CommandEnv, name: string) => env.flags[name] as number | undefined;
 const list = (env: CommandEnv, name: string) => env.flags[name] as string[] | undefined;
 const bos = (env: CommandEnv) => !env.flags['no-bos'];
+
+/** --memory-budget, checked before the model loads so a typo fails fast. */
+function memoryBudget(env: CommandEnv, cmd: string): number | undefined {
+  const mb = num(env, 'memory-budget');
+  if (mb !== undefined && !(mb > 0)) throw new UsageError(`${cmd}: --memory-budget must be a positive number of MB, got ${mb}`);
+  return mb;
+}
 
 function need(env: CommandEnv, cmd: string, name: string): string {
   return requireFlag<string>(env.flags, name, cmd);
@@ -163,14 +171,14 @@ export const COMMANDS: Command[] = [
   {
     name: 'patch',
     summary: 'Activation patching (transformer_lens.patching): normalised logit difference per site, clean into corrupted.',
-    usage: `circuit-explorer patch --spec <file> --kind <${PATCH_KINDS.join('|')}> [--noising]`,
-    flags: [SPEC, { name: 'kind', type: 'string', value: 'kind', help: 'what to patch, as transformer_lens.patching names it' }, { name: 'noising', type: 'boolean', help: 'patch corrupted into clean instead' }],
+    usage: `circuit-explorer patch --spec <file> --kind <${PATCH_KINDS.join('|')}> [--noising] [--memory-budget MB]`,
+    flags: [SPEC, { name: 'kind', type: 'string', value: 'kind', help: 'what to patch, as transformer_lens.patching names it' }, { name: 'noising', type: 'boolean', help: 'patch corrupted into clean instead' }, MEMORY_BUDGET],
     loadsModel: true,
     async run(env) {
       const spec = need(env, 'patch', 'spec');
       const kind = parsePatchKind(need(env, 'patch', 'kind'));
       const file = await readSpec(spec, env.cwd);
-      const r = await op(env, { op: 'patch', spec: file, kind, noising: env.flags.noising === true }, spec);
+      const r = await op(env, { op: 'patch', spec: file, kind, noising: env.flags.noising === true, memoryBudgetMB: memoryBudget(env, 'patch') }, spec);
       const head = `${r.kind} (${r.noising ? 'noising' : 'denoising'}): clean ${fmt(r.clean)}, corrupted ${fmt(r.corrupted)}, ${fmt(r.seconds, 2)} s\n`;
       return { json: r, human: head + patchHeatmaps(r, 'normalised logit difference (1 = clean, 0 = corrupted)') };
     },
@@ -178,8 +186,8 @@ export const COMMANDS: Command[] = [
   {
     name: 'path-patch',
     summary: "Path patching (IOI paper, appendix B): each sender head's effect through the receivers' input.",
-    usage: 'circuit-explorer path-patch --spec <file> --receivers L.H,… --receiver-input q|k|v|resid',
-    flags: [SPEC, { name: 'receivers', type: 'list', value: 'L.H,…', help: 'receiver heads (not needed for resid)' }, { name: 'receiver-input', type: 'string', value: 'q|k|v|resid', help: "the receivers' input the path goes through; resid = direct effect on the logits" }],
+    usage: 'circuit-explorer path-patch --spec <file> --receivers L.H,… --receiver-input q|k|v|resid [--memory-budget MB]',
+    flags: [SPEC, { name: 'receivers', type: 'list', value: 'L.H,…', help: 'receiver heads (not needed for resid)' }, { name: 'receiver-input', type: 'string', value: 'q|k|v|resid', help: "the receivers' input the path goes through; resid = direct effect on the logits" }, MEMORY_BUDGET],
     loadsModel: true,
     async run(env) {
       const spec = need(env, 'path-patch', 'spec');
@@ -188,7 +196,7 @@ export const COMMANDS: Command[] = [
       const receivers = list(env, 'receivers') ?? [];
       if (input !== 'resid' && receivers.length === 0) throw new UsageError('path-patch: --receivers is required unless --receiver-input resid');
       const file = await readSpec(spec, env.cwd);
-      const r = await op(env, { op: 'path-patch', spec: file, receivers, receiverInput: input as 'q' | 'k' | 'v' | 'resid' }, spec);
+      const r = await op(env, { op: 'path-patch', spec: file, receivers, receiverInput: input as 'q' | 'k' | 'v' | 'resid', memoryBudgetMB: memoryBudget(env, 'path-patch') }, spec);
       const head = `senders → ${r.receiverInput === 'resid' ? 'logits (direct)' : `${r.receivers.join(', ')} (${r.receiverInput})`}: clean ${fmt(r.clean)}, corrupted ${fmt(r.corrupted)}, ${fmt(r.seconds, 2)} s\n`;
       return { json: r, human: head + patchHeatmaps(r, 'normalised logit difference per sender head') };
     },

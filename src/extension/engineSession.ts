@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { OpName, OpRequest, OpResult } from '../protocol/ops';
 import type { ModelInfo } from '../protocol/rpc';
 import { EngineClient, EngineError } from '../worker/client';
+import { heapLimitMB, withSweepBudget } from './memoryBudget';
 import { chooseModel, type ModelOrigin } from './trust';
 import { checkTrust, defaultModelChoice, loadParams, readSettings } from './settings';
 
@@ -31,8 +32,8 @@ export class EngineSession implements vscode.Disposable {
     if (this.client) return this.client;
     const client = new EngineClient({
       workerPath: this.context.asAbsolutePath('dist/worker.js'),
-      // The heap holds activations and caches; weights live in ONNX Runtime's native memory.
-      memoryMB: Math.max(1024, readSettings().memoryBudgetMB),
+      // How the budget splits between the heap and the sweeps: memoryBudget.ts.
+      memoryMB: heapLimitMB(readSettings().memoryBudgetMB),
       cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? this.context.extensionPath,
       onLog: (level, message) => this.output.appendLine(`[engine ${level}] ${message}`),
     });
@@ -93,7 +94,7 @@ export class EngineSession implements vscode.Disposable {
       { location: vscode.ProgressLocation.Notification, title: `Circuit Explorer: ${title}`, cancellable: true },
       (progress, token) => {
         let last = 0;
-        return this.engine().runOp<N>(req, {
+        return this.engine().runOp<N>(withSweepBudget(req, readSettings().memoryBudgetMB), {
           signal: abortOn(token),
           cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
           onProgress: (p) => {

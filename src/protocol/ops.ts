@@ -36,8 +36,8 @@ export type OpRequest =
   | { op: 'tokenize'; text: string; prependBos?: boolean }
   | { op: 'test-prompt'; prompt: string; answer: string; topK?: number; prependBos?: boolean }
   | { op: 'run'; prompt: string; hooks?: string[]; topK?: number; prependBos?: boolean }
-  | { op: 'patch'; spec: PromptSetFile; kind: PatchKind; noising?: boolean }
-  | { op: 'path-patch'; spec: PromptSetFile; receivers: string[]; receiverInput: 'q' | 'k' | 'v' | 'resid' }
+  | { op: 'patch'; spec: PromptSetFile; kind: PatchKind; noising?: boolean; /** Activations of one chunk of the sweep, MB (default 1024). */ memoryBudgetMB?: number }
+  | { op: 'path-patch'; spec: PromptSetFile; receivers: string[]; receiverInput: 'q' | 'k' | 'v' | 'resid'; /** As for patch. */ memoryBudgetMB?: number }
   | { op: 'dla'; spec: PromptSetFile }
   | { op: 'logit-lens'; prompt: string; pos?: number; tokens?: string[]; mode?: 'own-scale' | 'final-scale'; topK?: number; prependBos?: boolean }
   | { op: 'ablate'; heads: string[]; prompt?: string; text?: string; /** Read from this file (relative to the op's cwd) instead of `text`. */ textFile?: string; mode?: 'zero' | 'mean' | 'resample'; topK?: number; /** Seed of resample ablation. */ seed?: number }

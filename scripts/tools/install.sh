@@ -68,6 +68,11 @@ if [ ! -f "$CS_MARK" ]; then
   # throwaway tools folder, so scripts are allowed here (and only here).
   (
     cd "$CS_DIR"
+    # Under `npm test` the outer npm (on the system Node) exports npm_config_* and
+    # npm_config_user_agent ("… node/v20 …"); the inner npm would take them as its own
+    # config, and code-server's postinstall reads the Node version from that user agent.
+    for v in $(compgen -e | grep -i '^npm_'); do unset "$v"; done
+    unset NODE
     export PATH="$TOOLS/node24/bin:$PATH"
     export npm_config_nodedir="$TOOLS/node24"
     export npm_config_dangerously_allow_all_scripts=true

@@ -9,6 +9,9 @@ import { EngineSession } from './engineSession';
 import { reportError } from './errors';
 import { LogitLensHover } from './hover';
 import type { PanelHost } from './panelHost';
+import { AttentionPanel } from './panels/attentionPanel';
+import { ResultPanel } from './panels/resultPanel';
+import { registerPanelSerializers, type PanelSerializers } from './panels/serializers';
 import { showRun } from './runAndShow';
 import { RunsRepo } from './runs';
 import type { CommandModule, Services } from './services';
@@ -44,6 +47,8 @@ export interface CircuitExplorerApi {
   services: Services;
   hover: LogitLensHover;
   views: { promptSets: PromptSetsView; runs: RunsView };
+  /** The reload serializers of the result and attention panels, and what those panels show. */
+  panels: { serializers: PanelSerializers; result: typeof ResultPanel.shown; attention: typeof AttentionPanel.shown };
 }
 
 export function activate(context: vscode.ExtensionContext): CircuitExplorerApi {
@@ -59,12 +64,16 @@ export function activate(context: vscode.ExtensionContext): CircuitExplorerApi {
     runOp: <N extends OpName>(req: Extract<OpRequest, { op: N }>): Promise<OpResult<N>> => session.run<N>(req, req.op),
     revealRun: async (file) => {
       await runsView.reveal(file);
-      showRun(services, await runs.read(file));
+      showRun(services, await runs.read(file), file);
     },
     readRun: (file) => runs.read(file),
     modelId: () => session.model?.id,
   };
   const services: Services = { context, session, runs, output, host, revealInRuns: (file) => runsView.reveal(file) };
+  const serializers = registerPanelSerializers(context, host, (message) => {
+    output.appendLine(`[panels] ${message}`);
+    void vscode.window.showWarningMessage(`Circuit Explorer: ${message}`);
+  });
 
   const hover = new LogitLensHover(session);
   runsView.view = vscode.window.createTreeView('circuitExplorer.runs', { treeDataProvider: runsView });
@@ -107,7 +116,12 @@ export function activate(context: vscode.ExtensionContext): CircuitExplorerApi {
       }),
     );
   }
-  return { services, hover, views: { promptSets, runs: runsView } };
+  return {
+    services,
+    hover,
+    views: { promptSets, runs: runsView },
+    panels: { serializers, result: () => ResultPanel.shown(), attention: () => AttentionPanel.shown() },
+  };
 }
 
 export function deactivate(): void {

@@ -18,8 +18,8 @@ export interface ThemeHints { kind: ThemeKind }
 export type ExportFormat = 'png' | 'svg' | 'csv' | 'json';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['png', 'svg', 'csv', 'json'];
 
-/** host → webview: draw a saved run (any analysis result). */
-export interface RunShowMessage { type: 'run/show'; run: SavedRun; theme: ThemeHints; title?: string }
+/** host → webview: draw a saved run (any analysis result); `file` is where it is saved, when it is. */
+export interface RunShowMessage { type: 'run/show'; run: SavedRun; theme: ThemeHints; title?: string; file?: string }
 
 /** host → webview: draw attention patterns; `focus` is the head to show large. */
 export interface AttentionShowMessage {
@@ -77,4 +77,28 @@ export function isExportSaveMessage(m: unknown): m is ExportSaveMessage {
   return (
     isObj(m) && m.type === 'export/save' && isFormat(m.format) && typeof m.data === 'string' && typeof m.suggestedName === 'string'
   );
+}
+
+/**
+ * What a panel's webview keeps with `vscode.setState`; VS Code hands it to the panel
+ * serializer after a window reload, so the same figure comes back. A saved run is kept
+ * by its file (small, and the file stays the truth), else inline.
+ */
+export type PanelState =
+  | { kind: 'run'; file?: string; run?: SavedRun; title?: string }
+  | { kind: 'attention'; result: AttentionResult; focus?: { layer: number; head: number }; prompt?: string };
+
+export function runPanelState(m: RunShowMessage): PanelState {
+  return m.file ? { kind: 'run', file: m.file, title: m.title } : { kind: 'run', run: m.run, title: m.title };
+}
+
+export function attentionPanelState(m: AttentionShowMessage): PanelState {
+  return { kind: 'attention', result: m.result, focus: m.focus, prompt: m.prompt };
+}
+
+export function isRunPanelState(s: unknown): s is Extract<PanelState, { kind: 'run' }> {
+  return isObj(s) && s.kind === 'run' && (typeof s.file === 'string' || (isObj(s.run) && typeof s.run.command === 'string'));
+}
+export function isAttentionPanelState(s: unknown): s is Extract<PanelState, { kind: 'attention' }> {
+  return isObj(s) && s.kind === 'attention' && isObj(s.result) && Array.isArray(s.result.values);
 }

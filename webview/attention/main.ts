@@ -7,13 +7,13 @@
 import { rgb } from 'd3-color';
 import { select } from 'd3-selection';
 import type { AttentionResult } from '../../src/protocol/results';
-import { isAttentionShowMessage, isExportRequestMessage } from '../../src/protocol/webview';
+import { attentionPanelState, isAttentionShowMessage, isExportRequestMessage } from '../../src/protocol/webview';
 import { sequentialColour, sequentialColourAlt, textColourOn } from '../shared/colour';
 import { centreOf, clear, el, hideTooltip, showTooltip } from '../shared/dom';
 import { fileSafe, formatProb, posLabels, showToken } from '../shared/format';
 import type { Exportable } from '../shared/toolbar';
 import { buildToolbar, exportAs } from '../shared/toolbar';
-import { onHostMessage, post } from '../shared/vscodeApi';
+import { onHostMessage, post, saveState } from '../shared/vscodeApi';
 import type { HeadRef } from './pattern';
 import { attendedBy, attendsTo, attentionCsv, headPattern, headRefs, tokenCount } from './pattern';
 
@@ -159,6 +159,7 @@ function show(r: AttentionResult, focus: { layer: number; head: number } | undef
 onHostMessage((m) => {
   if (isAttentionShowMessage(m)) {
     document.body.dataset.theme = m.theme.kind;
+    saveState(attentionPanelState(m));
     show(m.result, m.focus, m.prompt);
   } else if (isExportRequestMessage(m) && current) {
     void exportAs(current, m.format);

@@ -3,11 +3,11 @@
  * DLA, logit lens, ablation, test prompt) and its export toolbar.
  */
 import type { SavedRun } from '../../src/protocol/ops';
-import { isExportRequestMessage, isRunShowMessage } from '../../src/protocol/webview';
+import { isExportRequestMessage, isRunShowMessage, runPanelState } from '../../src/protocol/webview';
 import { clear, el } from '../shared/dom';
 import type { Exportable } from '../shared/toolbar';
 import { buildToolbar, exportAs } from '../shared/toolbar';
-import { onHostMessage, post } from '../shared/vscodeApi';
+import { onHostMessage, post, saveState } from '../shared/vscodeApi';
 import { renderAblate } from './ablateView';
 import { renderDla } from './dlaView';
 import { renderLens } from './lensView';
@@ -54,6 +54,7 @@ function show(run: SavedRun, title: string | undefined): void {
 onHostMessage((m) => {
   if (isRunShowMessage(m)) {
     document.body.dataset.theme = m.theme.kind;
+    saveState(runPanelState(m));
     show(m.run, m.title);
   } else if (isExportRequestMessage(m) && current) {
     void exportAs(current, m.format);

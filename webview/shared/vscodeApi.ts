@@ -2,10 +2,11 @@
  * The webview side of the host channel. `acquireVsCodeApi` may be called only once per
  * page, so this module owns it; everything else posts through `post`.
  */
-import type { WebviewToHostMessage } from '../../src/protocol/webview';
+import type { PanelState, WebviewToHostMessage } from '../../src/protocol/webview';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
+  setState(state: unknown): void;
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
@@ -17,4 +18,9 @@ export function post(message: WebviewToHostMessage): void {
 
 export function onHostMessage(handler: (message: unknown) => void): void {
   window.addEventListener('message', (ev: MessageEvent) => handler(ev.data));
+}
+
+/** Kept by VS Code across a window reload and given to the panel serializer. */
+export function saveState(state: PanelState): void {
+  api.setState(state);
 }

@@ -24,7 +24,7 @@ export const openRun: CommandModule = {
       file = pick.file;
     }
     const run = await s.runs.read(file);
-    showRun(s, run);
+    showRun(s, run, file);
     return { file, run };
   },
 };

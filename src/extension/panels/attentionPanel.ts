@@ -2,7 +2,7 @@
 import type * as vscode from 'vscode';
 import type { AttentionResult } from '../../protocol/results';
 import type { HostToWebviewMessage } from '../../protocol/webview';
-import { BasePanel, createWebviewPanel, themeHints } from './basePanel';
+import { adoptWebviewPanel, BasePanel, createWebviewPanel, themeHints } from './basePanel';
 
 export interface AttentionShowOptions {
   prompt?: string;
@@ -22,6 +22,19 @@ export class AttentionPanel extends BasePanel {
     const panel = createWebviewPanel(context.extensionUri, AttentionPanel.viewType, title);
     AttentionPanel.current = new AttentionPanel(panel, context.extensionUri, result, opts);
     return AttentionPanel.current;
+  }
+
+  /** Takes over a panel VS Code restored after a reload (the panel serializer). */
+  static revive(panel: vscode.WebviewPanel, context: vscode.ExtensionContext, result: AttentionResult, opts: AttentionShowOptions): AttentionPanel {
+    AttentionPanel.current?.dispose();
+    AttentionPanel.current = new AttentionPanel(adoptWebviewPanel(context.extensionUri, panel), context.extensionUri, result, opts);
+    return AttentionPanel.current;
+  }
+
+  /** What the panel shows (for tests, through the extension's API). */
+  static shown(): { result: AttentionResult } & AttentionShowOptions | undefined {
+    const p = AttentionPanel.current;
+    return p && { result: p.result, ...p.opts };
   }
 
   private constructor(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, private result: AttentionResult, private opts: AttentionShowOptions) {

@@ -26,13 +26,19 @@ export function themeHints(): ThemeHints {
   return { kind };
 }
 
+/** Scripts on; the webview may read nothing but the bundled apps and stylesheet. */
+export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
+  return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'media')] };
+}
+
 export function createWebviewPanel(extensionUri: vscode.Uri, viewType: string, title: string): vscode.WebviewPanel {
-  const media = vscode.Uri.joinPath(extensionUri, 'media');
-  return vscode.window.createWebviewPanel(viewType, title, vscode.ViewColumn.Beside, {
-    enableScripts: true,
-    // The webview may read nothing but the bundled apps and stylesheet.
-    localResourceRoots: [media],
-  });
+  return vscode.window.createWebviewPanel(viewType, title, vscode.ViewColumn.Beside, webviewOptions(extensionUri));
+}
+
+/** A panel VS Code restored after a reload: it keeps its place, but its options are set again (they are not saved). */
+export function adoptWebviewPanel(extensionUri: vscode.Uri, panel: vscode.WebviewPanel): vscode.WebviewPanel {
+  panel.webview.options = webviewOptions(extensionUri);
+  return panel;
 }
 
 export abstract class BasePanel extends Disposable {

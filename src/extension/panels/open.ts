@@ -10,9 +10,9 @@ import { AttentionPanel } from './attentionPanel';
 import { BasePanel } from './basePanel';
 import { ResultPanel } from './resultPanel';
 
-/** Shows a saved run (any analysis) in the result panel. */
-export function openRunPanel(context: vscode.ExtensionContext, run: SavedRun, host: PanelHost): void {
-  ResultPanel.createOrShow(context, run, host);
+/** Shows a saved run (any analysis) in the result panel; `file` is where it is saved. */
+export function openRunPanel(context: vscode.ExtensionContext, run: SavedRun, host: PanelHost, file?: string): void {
+  ResultPanel.createOrShow(context, run, host, file);
 }
 
 /** Shows attention patterns; `opts.focus` picks the head drawn large. */

@@ -7,37 +7,53 @@ import type { SavedRun } from '../../protocol/ops';
 import type { HostToWebviewMessage, WebviewToHostMessage } from '../../protocol/webview';
 import type { PanelHost } from '../panelHost';
 import { AttentionPanel } from './attentionPanel';
-import { BasePanel, createWebviewPanel, themeHints } from './basePanel';
+import { adoptWebviewPanel, BasePanel, createWebviewPanel, themeHints } from './basePanel';
 import { promptForRun, runTitle } from './runPrompt';
 
 export class ResultPanel extends BasePanel {
   static readonly viewType = 'circuitExplorer.result';
   private static current: ResultPanel | undefined;
 
-  static createOrShow(context: vscode.ExtensionContext, run: SavedRun, host: PanelHost): ResultPanel {
+  /** `file`: where the run is saved, so a window reload can bring it back from there. */
+  static createOrShow(context: vscode.ExtensionContext, run: SavedRun, host: PanelHost, file?: string): ResultPanel {
     if (ResultPanel.current) {
-      ResultPanel.current.update(run, host);
+      ResultPanel.current.update(run, host, file);
       return ResultPanel.current;
     }
     const panel = createWebviewPanel(context.extensionUri, ResultPanel.viewType, runTitle(run));
-    ResultPanel.current = new ResultPanel(panel, context, run, host);
+    ResultPanel.current = new ResultPanel(panel, context, run, host, file);
     return ResultPanel.current;
   }
 
-  private constructor(panel: vscode.WebviewPanel, private readonly context: vscode.ExtensionContext, private run: SavedRun, private host: PanelHost) {
+  /** Takes over a panel VS Code restored after a reload (the panel serializer). */
+  static revive(panel: vscode.WebviewPanel, context: vscode.ExtensionContext, run: SavedRun, host: PanelHost, file?: string): ResultPanel {
+    ResultPanel.current?.dispose();
+    panel.title = runTitle(run);
+    ResultPanel.current = new ResultPanel(adoptWebviewPanel(context.extensionUri, panel), context, run, host, file);
+    return ResultPanel.current;
+  }
+
+  /** The run the panel shows and its file (for tests, through the extension's API). */
+  static shown(): { run: SavedRun; file?: string } | undefined {
+    const p = ResultPanel.current;
+    return p && { run: p.run, file: p.file };
+  }
+
+  private constructor(panel: vscode.WebviewPanel, private readonly context: vscode.ExtensionContext, private run: SavedRun, private host: PanelHost, private file: string | undefined) {
     super(panel, context.extensionUri, 'result');
   }
 
-  private update(run: SavedRun, host: PanelHost): void {
+  private update(run: SavedRun, host: PanelHost, file: string | undefined): void {
     this.run = run;
     this.host = host;
+    this.file = file;
     this.panel.title = runTitle(run);
     this.panel.reveal(undefined, true);
     this.send();
   }
 
   protected dataMessage(): HostToWebviewMessage {
-    return { type: 'run/show', run: this.run, theme: themeHints(), title: runTitle(this.run) };
+    return { type: 'run/show', run: this.run, theme: themeHints(), title: runTitle(this.run), file: this.file };
   }
 
   protected override async onMessage(m: WebviewToHostMessage): Promise<void> {

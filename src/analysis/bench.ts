@@ -11,6 +11,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { cpus, platform, arch, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { UserError } from '../engine/errors';
 import { loadModel } from '../engine/load';
 import type { Model } from '../engine/types';
 import type { Progress } from '../protocol/ops';
@@ -29,10 +30,12 @@ export interface BenchOptions {
   tokens?: number;
   memoryBudgetMB?: number;
   /**
-   * Sites the naive sweep actually runs per kind (default 48, evenly spaced); its time is
+   * Sites the naive sweep actually runs per kind (default 32, evenly spaced); its time is
    * scaled to all sites. Exact up to noise: every naive site is one identical full forward.
    */
   naiveSample?: number;
+  /** Timing rounds per kind (default 2, alternating which way runs first); each way keeps its best. */
+  rounds?: number;
   device?: string;
   onProgress?: (p: Progress) => void;
   signal?: AbortSignal;
@@ -47,6 +50,8 @@ export interface BenchSweep {
   naiveSeconds: number;
   /** How many sites the naive sweep ran (its time scaled to `sites`). */
   naiveSitesTimed: number;
+  /** Timing rounds; each way reports its best round (rounds alternate which way goes first). */
+  rounds: number;
   speedup: number;
   /** Largest |fast − naive| of the raw metric: the two must agree. */
   maxAbsDiff: number;
@@ -57,6 +62,8 @@ export interface BenchResult {
   model: { layers: number; dModel: number; heads: number; id: string };
   prompts: number;
   tokens: number;
+  /** What the prompt pairs are (IOI-style, where they differ). */
+  promptPairs: string;
   sweeps: BenchSweep[];
   forward: { tokensPerSecond: number };
   rssMB: number;
@@ -82,24 +89,52 @@ export function benchCheckpoint(): string {
   return dir;
 }
 
-/** P seeded prompt pairs of T tokens that differ at two positions; the last position answers. */
+const NAMES = [' John', ' Mary', ' Tom', ' Sarah', ' James', ' Anna', ' Paul', ' Kate', ' Dan', ' Lisa', ' Mark', ' Emma'];
+const PLACES = [' store', ' park', ' school', ' beach'];
+const OBJECTS = [' drink', ' book', ' ring', ' ball'];
+/** Prepended after BOS when more than the template's tokens are asked for. */
+const PREAMBLE = ' It was a quiet day in the town and everyone was outside.';
+
+/** How the bench's prompt pairs are made, for its output; `pos` is where clean and corrupted differ. */
+function describePrompts(P: number, T: number, pos: number): string {
+  return (
+    `${P} IOI-style pairs of ${T} tokens ("When John and Mary went to the store together, John gave a drink to" → " Mary" vs " John"), ` +
+    `clean and corrupted differing in one token (the second name, position ${pos}), answer at the last position`
+  );
+}
+
+/**
+ * P IOI-style prompt pairs of T tokens: clean "When A and B went to the PLACE together, A
+ * gave a OBJECT to" (answer B, wrong A); corrupted names B second ("…, B gave …"), so the
+ * pair differs in one token in the second half of the prompt, as in the IOI experiments.
+ */
 function benchPrompts(model: Model, P: number, T: number): PatchingPromptSet {
-  let s = 12345;
-  const next = () => {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    return 1 + (s % 20000);
-  };
+  const tok = model.tokenizer;
+  const name = (i: number) => NAMES[i % NAMES.length];
   const clean: number[][] = [];
   const corrupted: number[][] = [];
+  const answerIds: number[] = [];
+  const wrongIds: number[] = [];
+  const preamble = tok.encode(PREAMBLE, { prependBos: false });
   for (let p = 0; p < P; p++) {
-    const c = [model.cfg.bosTokenId, ...Array.from({ length: T - 1 }, next)];
-    const x = [...c];
-    x[1 + (p % (T - 1))] = next();
-    x[T - 2] = next();
-    clean.push(c);
-    corrupted.push(x);
+    const [a, b] = [name(2 * p), name(2 * p + 1 + Math.floor(p / NAMES.length))];
+    const place = PLACES[p % PLACES.length];
+    const object = OBJECTS[Math.floor(p / PLACES.length) % OBJECTS.length];
+    const text = (s2: string) => `When${a} and${b} went to the${place} together,${s2} gave a${object} to`;
+    const [c, x] = [tok.encode(text(a)), tok.encode(text(b))];
+    if (c.length !== x.length || x[x.length - 1] !== c[c.length - 1]) {
+      throw new UserError(`bench: the IOI prompt "${text(a)}" tokenizes to different lengths with its names swapped; the bench needs the names as single tokens`);
+    }
+    // Longer prompts: filler after BOS, so the names stay in the second half. Shorter ones
+    // (a quick run): the template's tail after BOS, which still holds the changed name.
+    const fit = (ids: number[]) =>
+      T >= ids.length ? [ids[0], ...Array.from({ length: T - ids.length }, (_, i) => preamble[i % preamble.length]), ...ids.slice(1)] : [ids[0], ...ids.slice(ids.length - T + 1)];
+    clean.push(fit(c));
+    corrupted.push(fit(x));
+    answerIds.push(tok.singleToken(b));
+    wrongIds.push(tok.singleToken(a));
   }
-  return { cleanTokens: clean, corruptedTokens: corrupted, answerIds: Int32Array.from({ length: P }, next), wrongIds: Int32Array.from({ length: P }, next), answerPos: T - 1 };
+  return { cleanTokens: clean, corruptedTokens: corrupted, answerIds: Int32Array.from(answerIds), wrongIds: Int32Array.from(wrongIds), answerPos: T - 1 };
 }
 
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
@@ -108,6 +143,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
   const P = opts.prompts ?? 8;
   const T = opts.tokens ?? 16;
   const kinds = opts.sweeps ?? DEFAULT_BENCH_SWEEPS;
+  const rounds = Math.max(1, opts.rounds ?? 2);
   const report = (message: string) => opts.onProgress?.({ done: 0, total: 0, message });
   let loadSeconds = 0;
   let model = opts.model;
@@ -120,29 +156,46 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
   }
   try {
     const { clean, corrupted, targets } = promptPairs(benchPrompts(model, P, T));
+    const differAt = clean[0].findIndex((t, i) => t !== corrupted[0][i]);
     // Warm-up: the first run of each session allocates.
     await baselineRun(model, clean, targets, [], opts.signal);
     const sweeps: BenchSweep[] = [];
     for (const kind of kinds) {
       const { sites } = patchSites(model.cfg, kind, T);
       const t0 = performance.now();
-      const hooks = sweepHooks(sites);
+      const hooks = sweepHooks(sites, model.cfg.nLayers);
       const source = await baselineRun(model, clean, targets, hooks, opts.signal);
       const base = await baselineRun(model, corrupted, targets, hooks, opts.signal);
       const baselineSeconds = seconds(t0);
       const runs = { baseTokens: corrupted, baseCache: base.cache, sourceCache: source.cache, baseDiffs: base.diffs, ...targets };
-      report(`${kind}: batched sweep of ${sites.length} sites × ${P} prompts`);
-      const t1 = performance.now();
-      const fast = await fastSweep(model, sites, runs, { memoryBudgetMB: opts.memoryBudgetMB, signal: opts.signal });
-      const fastSeconds = baselineSeconds + seconds(t1);
-      const n = Math.min(sites.length, Math.max(1, opts.naiveSample ?? 48));
+      const n = Math.min(sites.length, Math.max(1, opts.naiveSample ?? 32));
       const sample = Array.from({ length: n }, (_, i) => Math.floor((i * sites.length) / n));
-      report(`${kind}: the TransformerLens way, ${n} of ${sites.length} forward passes timed`);
-      const t2 = performance.now();
-      const naive = await naiveSweep(model, sample.map((i) => sites[i]), runs, { signal: opts.signal });
-      const naiveSeconds = baselineSeconds + (seconds(t2) * sites.length) / n;
+      // Rounds alternate the order (fast then naive, naive then fast) and each way keeps its
+      // best time, so a load change on a shared machine does not favour either way.
+      let fast: Float64Array = new Float64Array(0);
+      let naive: Float64Array = new Float64Array(0);
+      let fastBest = Infinity;
+      let naiveBest = Infinity;
+      const timeFast = async () => {
+        report(`${kind}: batched sweep of ${sites.length} sites × ${P} prompts`);
+        const t = performance.now();
+        fast = await fastSweep(model, sites, runs, { memoryBudgetMB: opts.memoryBudgetMB, signal: opts.signal });
+        fastBest = Math.min(fastBest, seconds(t));
+      };
+      const timeNaive = async () => {
+        report(`${kind}: the TransformerLens way, ${n} of ${sites.length} forward passes timed`);
+        const t = performance.now();
+        naive = await naiveSweep(model, sample.map((i) => sites[i]), runs, { signal: opts.signal });
+        naiveBest = Math.min(naiveBest, (seconds(t) * sites.length) / n);
+      };
+      for (let r = 0; r < rounds; r++) {
+        if (r % 2 === 0) (await timeFast(), await timeNaive());
+        else (await timeNaive(), await timeFast());
+      }
+      const fastSeconds = baselineSeconds + fastBest;
+      const naiveSeconds = baselineSeconds + naiveBest;
       const maxAbsDiff = sample.reduce((m, site, i) => Math.max(m, Math.abs(fast[site] - naive[i])), 0);
-      sweeps.push({ kind, sites: sites.length, seconds: fastSeconds, naiveSeconds, naiveSitesTimed: n, speedup: naiveSeconds / fastSeconds, maxAbsDiff });
+      sweeps.push({ kind, sites: sites.length, seconds: fastSeconds, naiveSeconds, naiveSitesTimed: n, rounds, speedup: naiveSeconds / fastSeconds, maxAbsDiff });
     }
     const reps = 3;
     const t3 = performance.now();
@@ -153,6 +206,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
       model: { layers: model.cfg.nLayers, dModel: model.cfg.dModel, heads: model.cfg.nHeads, id: model.id },
       prompts: P,
       tokens: T,
+      promptPairs: describePrompts(P, T, differAt),
       sweeps,
       forward: { tokensPerSecond },
       rssMB: Math.round(process.memoryUsage().rss / 2 ** 20),

@@ -101,9 +101,12 @@ export const scenarios: E2eScenario[] = [
     name: 'exporting the heatmap writes an SVG with the plotted values',
     async run({ page, workspace, screenshot }) {
       assert.ok(heatmap, 'needs the heatmap of the first scenario');
+      // Away from the prompt word, so the logit-lens hover closes and stays closed.
+      await page.mouse.move(2, 500);
       await page.keyboard.press('Escape');
-      // Bring the result panel forward: export acts on the active panel.
-      await page.locator('.tab', { hasText: KIND }).first().click();
+      // Focus the result panel (export acts on the active panel) by clicking its page
+      // beside the figure, where no cell is.
+      await heatmap.locator('body').click({ position: { x: 3, y: 3 } });
       await runCommand(page, 'Circuit Explorer: Export Current Figure');
       await pickQuickItem(page, 'SVG');
       // code-server's save dialog is VS Code's simple file dialog: a path in a quick input.

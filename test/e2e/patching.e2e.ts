@@ -107,6 +107,7 @@ export const scenarios: E2eScenario[] = [
       // Focus the result panel (export acts on the active panel) by clicking its page
       // beside the figure, where no cell is.
       await heatmap.locator('body').click({ position: { x: 3, y: 3 } });
+      await page.locator('.tab.active', { hasText: KIND }).first().waitFor({ state: 'visible', timeout: 30_000 });
       await runCommand(page, 'Circuit Explorer: Export Current Figure');
       await pickQuickItem(page, 'SVG');
       // code-server's save dialog is VS Code's simple file dialog: a path in a quick input.
@@ -123,7 +124,7 @@ export const scenarios: E2eScenario[] = [
       assert.match(svg, /<svg/);
       const plotted = await cellValues(heatmap);
       const exported = [...svg.matchAll(/data-value="([^"]+)"/g)].map((m) => Number(m[1]));
-      assert.deepEqual(exported, plotted.map((c) => c.value));
+      assert.deepEqual(exported, plotted.map((c) => c.value), `the SVG holds ${exported.length} values, the heatmap ${plotted.length}`);
     },
   },
 ];

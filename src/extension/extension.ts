@@ -60,7 +60,7 @@ export function activate(context: vscode.ExtensionContext): CircuitExplorerApi {
   });
   const runsView = new RunsView(runs);
   const host: PanelHost = {
-    attention: ({ prompt, layer, head, prependBos }) => session.run({ op: 'attention', prompt, layers: [layer], heads: [head], prependBos }, `attention L${layer}H${head}`),
+    attention: ({ prompt, layer, head, prependBos }) => session.run({ op: 'attention', prompt, layers: [layer], prependBos }, `attention L${layer}H${head}`),
     runOp: <N extends OpName>(req: Extract<OpRequest, { op: N }>): Promise<OpResult<N>> => session.run<N>(req, req.op),
     revealRun: async (file) => {
       await runsView.reveal(file);

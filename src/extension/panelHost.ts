@@ -7,7 +7,7 @@ import type { OpName, OpRequest, OpResult, SavedRun } from '../protocol/ops';
 import type { AttentionResult } from '../protocol/results';
 
 export interface PanelHost {
-  /** Attention pattern of one head on a prompt (e.g. the user clicked a head in a heatmap). */
+  /** Every head of `layer` on `prompt`, for a click on `head` in a heatmap (drawn large, its neighbours as thumbnails). */
   attention(req: { prompt: string; layer: number; head: number; prependBos?: boolean }): Promise<AttentionResult>;
   /** Runs any analysis on the loaded model (linked views: logit lens at a clicked position, …). */
   runOp<N extends OpName>(req: Extract<OpRequest, { op: N }>): Promise<OpResult<N>>;

@@ -68,6 +68,17 @@ function modelLoader(flags: Flags, io: CliIo, log: (s: string) => void): () => P
   };
 }
 
+/** Progress on stderr at most once a second (and the last step), so a sweep of many small chunks stays readable. */
+function throttledProgress(log: (line: string) => void): (p: { done: number; total: number; message?: string }) => void {
+  let last = 0;
+  return (p) => {
+    const now = Date.now();
+    if (p.done < p.total && now - last < 1000) return;
+    last = now;
+    log(`${p.message ?? 'progress'} ${p.done}/${p.total}`);
+  };
+}
+
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === 'help') {
@@ -94,7 +105,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       cwd: io.cwd ?? process.cwd(),
       model: () => (model = load()),
       log,
-      progress: (p) => log(`${p.message ?? 'progress'} ${p.done}/${p.total}`),
+      progress: throttledProgress(log),
     };
     const { json, human } = await cmd.run(env);
     if (flags.json && model && json && typeof json === 'object' && !('engine' in json)) {

@@ -14,7 +14,7 @@ import { buildBlockGraph, blockHookSuffixes, hookRank, BLOCK_PAST_K_INPUT, BLOCK
 import { buildEmbedGraph, EMBED_RESID_OUTPUT, EMBED_TOKENS_INPUT } from './graph/embed';
 import { patchFeedNames } from './graph/patch';
 import { allHookNames, blockHook, parseHookName, type HookName } from './hooks';
-import { createSession, type Feed, type Session } from './runtime';
+import { createSession, ORT_VERSION, type Feed, type Session } from './runtime';
 import type { Tensor } from './tensor';
 import type { Model, Patch, RunPrefix, RunRequest, RunResult, TokenizerLike } from './types';
 import { applyPatchInPlace, buildUnembedGraph, columnLogits, lnFinalRows, lnFinalScale, UNEMBED_INPUT, UNEMBED_OUTPUT } from './unembed';
@@ -23,6 +23,7 @@ import type { CanonicalWeights, ModelConfig } from './weights';
 export interface HookedModelOptions {
   id: string;
   source: string;
+  revision?: string;
   device?: string;
   onProgress?: (message: string, fraction: number) => void;
   /** Checked between stages; sessions already made are released. */
@@ -44,6 +45,8 @@ export class HookedModel implements Model {
   /** Zero masks/values of shape [1,…,1] per rank and a [0] source: "no patch here". */
   private readonly idle = new Map<number, { mask: Tensor; value: Tensor }>();
   private readonly idleSource: Feed = { dims: [1], int64: new BigInt64Array(1) };
+  readonly runtime = ORT_VERSION;
+  revision?: string;
 
   private constructor(
     readonly weights: CanonicalWeights,
@@ -87,7 +90,9 @@ export class HookedModel implements Model {
     for (let l = 0; l < cfg.nLayers; l++) blocks.push(await make(l + 1, `block ${l}`, () => buildBlockGraph(cfg, weights.blocks[l], l), device));
     const unembed = await make(total - 1, 'unembed', () => buildUnembedGraph(weights), device);
     opts.onProgress?.(`ready on ${device}`, 1);
-    return new HookedModel(weights, tokenizer, opts.id, opts.source, device, embed, blocks, unembed);
+    const model = new HookedModel(weights, tokenizer, opts.id, opts.source, device, embed, blocks, unembed);
+    model.revision = opts.revision;
+    return model;
   }
 
   async dispose(): Promise<void> {

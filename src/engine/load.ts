@@ -63,6 +63,7 @@ export async function loadModel(opts: LoadModelOptions = {}): Promise<Model> {
   return HookedModel.create(weights, tokenizer, {
     id: model,
     source: dir,
+    revision: ckpt.revision,
     device: opts.device,
     signal: opts.signal,
     onProgress: (message, fraction) => progress(message, 0.3 + 0.7 * fraction),

@@ -84,8 +84,12 @@ export interface Model {
   /** Model id as the user named it, and where it was loaded from. */
   readonly id: string;
   readonly source: string;
+  /** The Hub revision (commit or branch) of a downloaded or cached checkpoint, if known. */
+  readonly revision?: string;
   /** The execution provider actually running ('cpu', 'cuda', 'webgpu', …). */
   readonly device: string;
+  /** The ONNX Runtime version running the graphs. */
+  readonly runtime?: string;
   run(req: RunRequest): Promise<RunResult>;
   dispose(): Promise<void>;
 }

@@ -10,7 +10,9 @@ export function describeModel(model: Model, _params: LoadModelParams): ModelInfo
   return {
     id: model.id,
     source: model.source,
+    revision: model.revision,
     device: model.device,
+    onnxruntime: model.runtime,
     cfg: { architecture: cfg.architecture, nLayers: cfg.nLayers, nHeads: cfg.nHeads, dModel: cfg.dModel, dHead: cfg.dHead, dVocab: cfg.dVocab, nCtx: cfg.nCtx },
     processing: { ...model.weights.processing },
     memory: { rssMB: Math.round(mem.rss / MB), heapUsedMB: Math.round(mem.heapUsed / MB) },

@@ -143,6 +143,7 @@ describe('the real engine process on the demo model', { skip: engineReady ? fals
     const info = await client.load({ model: 'circuit-demo-gpt2-3l', device: 'cpu' });
     assert.deepEqual([info.cfg.nLayers, info.cfg.nHeads, info.cfg.dModel, info.cfg.dVocab], [3, 4, 128, 50257]);
     assert.equal(info.device, 'cpu');
+    assert.match(info.onnxruntime ?? '', /^1\.\d+\.\d+/, 'the ONNX Runtime version is reported');
     assert.ok(info.memory.rssMB > 0);
   });
 

@@ -75,7 +75,7 @@ function throttledProgress(log: (line: string) => void): (p: { done: number; tot
     const now = Date.now();
     if (p.done < p.total && now - last < 1000) return;
     last = now;
-    log(`${p.message ?? 'progress'} ${p.done}/${p.total}`);
+    log(p.total > 0 ? `${p.message ?? 'progress'} ${p.done}/${p.total}` : p.message ?? 'working');
   };
 }
 

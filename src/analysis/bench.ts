@@ -149,9 +149,11 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
   let model = opts.model;
   const owned = !model;
   if (!model) {
-    const t0 = performance.now();
     report('preparing a random GPT-2-small-shaped checkpoint (generated once, then cached)');
-    model = await loadModel({ model: benchCheckpoint(), device: opts.device });
+    const dir = benchCheckpoint();
+    // Load time as a user meets it: safetensors → processed weights → sessions (not the generation).
+    const t0 = performance.now();
+    model = await loadModel({ model: dir, device: opts.device });
     loadSeconds = seconds(t0);
   }
   try {

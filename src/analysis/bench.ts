@@ -92,6 +92,9 @@ export function benchCheckpoint(): string {
 const NAMES = [' John', ' Mary', ' Tom', ' Sarah', ' James', ' Anna', ' Paul', ' Kate', ' Dan', ' Lisa', ' Mark', ' Emma'];
 const PLACES = [' store', ' park', ' school', ' beach'];
 const OBJECTS = [' drink', ' book', ' ring', ' ball'];
+/** The name that differs, " gave a OBJECT to" after it, and BOS. */
+const MIN_BENCH_TOKENS = 6;
+
 /** Prepended after BOS when more than the template's tokens are asked for. */
 const PREAMBLE = ' It was a quiet day in the town and everyone was outside.';
 
@@ -142,6 +145,10 @@ const seconds = (t0: number) => (performance.now() - t0) / 1000;
 export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
   const P = opts.prompts ?? 8;
   const T = opts.tokens ?? 16;
+  // Checked before the (slow) checkpoint generation. Under 6 tokens the window after BOS
+  // loses the changed name, clean equals corrupted and every score is 0/0.
+  if (!Number.isInteger(P) || P < 1) throw new UserError(`bench: prompts must be a whole number of at least 1, got ${P}`);
+  if (!Number.isInteger(T) || T < MIN_BENCH_TOKENS) throw new UserError(`bench: tokens must be a whole number of at least ${MIN_BENCH_TOKENS} (to keep the changed name), got ${T}`);
   const kinds = opts.sweeps ?? DEFAULT_BENCH_SWEEPS;
   const rounds = Math.max(1, opts.rounds ?? 2);
   const report = (message: string) => opts.onProgress?.({ done: 0, total: 0, message });
@@ -157,6 +164,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
     loadSeconds = seconds(t0);
   }
   try {
+    if (T > model.cfg.nCtx) throw new UserError(`bench: tokens ${T} is more than ${model.id}'s context of ${model.cfg.nCtx}`);
     const { clean, corrupted, targets } = promptPairs(benchPrompts(model, P, T));
     const differAt = clean[0].findIndex((t, i) => t !== corrupted[0][i]);
     // Warm-up: the first run of each session allocates.

@@ -14,7 +14,7 @@
 import { blockHook, type HookName } from '../engine/hooks';
 import type { Model } from '../engine/types';
 import type { LogitLensLayer, LogitLensResult } from '../protocol/results';
-import { encodePrompt, logSumExp, rankOf, resolvePos, topKIndices } from './testPrompt';
+import { encodePrompt, logSumExp, rankOf, resolvePos, singleTokenOf, topKIndices } from './testPrompt';
 
 export type LensMode = LogitLensResult['mode'];
 
@@ -52,7 +52,7 @@ export async function logitLens(
   const tokens = encodePrompt(model, opts.prompt, opts.prependBos);
   const T = tokens.length;
   const pos = resolvePos(opts.pos ?? -1, T, '--pos');
-  const tracked = (opts.tokens ?? []).map((t) => ({ text: t, id: model.tokenizer.singleToken(t) }));
+  const tracked = (opts.tokens ?? []).map((t) => ({ text: t, id: singleTokenOf(model, t, 'tracked token') }));
 
   const stages: { label: string; hook: HookName }[] = [];
   for (let l = 0; l < nLayers; l++) stages.push({ label: `${l}_pre`, hook: blockHook(l, 'hook_resid_pre') });

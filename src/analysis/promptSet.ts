@@ -108,10 +108,18 @@ function readJsonFile(path: string): unknown {
   } catch (err) {
     throw new UserError(`cannot read prompt set ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
+  return parsePromptSetJson(text, path);
+}
+
+/** JSON text of a prompt set; a syntax error names the file, line and column. */
+export function parsePromptSetJson(text: string, path: string): unknown {
+  // Windows editors save UTF-8 with a byte-order mark, which JSON.parse rejects.
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  if (body.trim() === '') throw new UserError(`${path}: the file is empty; a prompt set is a JSON object with a "prompts" array`);
   try {
-    return JSON.parse(text);
+    return JSON.parse(body);
   } catch (err) {
-    throw new UserError(`${path}: invalid JSON ${jsonErrorLocation(text, (err as Error).message)}`);
+    throw new UserError(`${path}: invalid JSON ${jsonErrorLocation(body, (err as Error).message)}`);
   }
 }
 

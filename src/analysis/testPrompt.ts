@@ -10,6 +10,7 @@ import { parseHookName, type HookName } from '../engine/hooks';
 import type { Model } from '../engine/types';
 import type { RunOpResult, TokenizeResult } from '../protocol/ops';
 import type { TestPromptResult, TokenInfo } from '../protocol/results';
+import { quoteTokens } from '../protocol/tokens';
 
 type Row = ArrayLike<number>;
 
@@ -81,12 +82,23 @@ export function tokenize(model: Model, text: string, prependBos = true): Tokeniz
   return { tokens, strTokens: model.tokenizer.strTokens(tokens) };
 }
 
+/**
+ * One token typed by a user (an answer, a tracked token), named `what` in the error. The
+ * tokenizer's own message suggests a prompt-set option, which a command-line token has not.
+ */
+export function singleTokenOf(model: Model, text: string, what: string): number {
+  const ids = model.tokenizer.encode(text, { prependBos: false });
+  if (ids.length === 1) return ids[0];
+  if (ids.length === 0) throw new UserError(`${what} ${JSON.stringify(text)} is empty; give one token such as " Mary"`);
+  throw new UserError(`${what} ${JSON.stringify(text)} is ${ids.length} tokens ${quoteTokens(model.tokenizer.strTokens(ids))}; give a single token`);
+}
+
 /** TransformerLens `utils.test_prompt` for a single-token answer (several tokens: UserError). */
 export async function testPrompt(
   model: Model,
   opts: { prompt: string; answer: string; topK?: number; prependBos?: boolean; signal?: AbortSignal },
 ): Promise<TestPromptResult> {
-  const answerId = model.tokenizer.singleToken(opts.answer);
+  const answerId = singleTokenOf(model, opts.answer, 'answer');
   const tokens = encodePrompt(model, opts.prompt, opts.prependBos);
   const row = await lastLogits(model, tokens, tokens.length - 1, opts.signal);
   const lse = logSumExp(row);

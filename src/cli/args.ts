@@ -5,7 +5,7 @@
  */
 import { UserError } from '../engine/errors';
 
-export type FlagType = 'string' | 'number' | 'boolean' | 'list';
+export type FlagType = 'string' | 'number' | 'integer' | 'boolean' | 'list';
 
 export interface FlagSpec {
   name: string;
@@ -13,6 +13,10 @@ export interface FlagSpec {
   help: string;
   /** Shown in help as the value's placeholder. */
   value?: string;
+  /** 'integer': the smallest value allowed. */
+  min?: number;
+  /** 'string': "" is a value (a prompt), not a forgotten one (a file, a model). */
+  allowEmpty?: boolean;
 }
 
 /** A bad command line: a UserError the CLI prints with the command's usage line. */
@@ -38,20 +42,31 @@ export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[], 
       } else out[name] = true;
       continue;
     }
+    if (name in out && spec.type !== 'list') throw new UsageError(`${command}: --${name} is given twice`);
     let value: string;
     if (eq >= 0) value = arg.slice(eq + 1);
     else {
       if (i + 1 >= argv.length) throw new UsageError(`${command}: --${name} needs a value`);
+      // "--text --json": the value was forgotten; a value that only looks like an option ("--") is kept.
+      const next = argv[i + 1];
+      if (next.startsWith('--') && byName.has(next.slice(2).split('=')[0])) throw new UsageError(`${command}: --${name} needs a value (got the option ${next})`);
       value = argv[++i];
     }
-    if (spec.type === 'number') {
+    if (spec.type === 'number' || spec.type === 'integer') {
       const n = Number(value);
       if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`${command}: --${name} must be a number, got "${value}"`);
+      if (spec.type === 'integer' && !Number.isInteger(n)) throw new UsageError(`${command}: --${name} must be a whole number, got "${value}"`);
+      if (spec.min !== undefined && n < spec.min) throw new UsageError(`${command}: --${name} must be at least ${spec.min}, got ${value}`);
       out[name] = n;
     } else if (spec.type === 'list') {
-      const prev = (out[name] as string[] | undefined) ?? [];
-      out[name] = [...prev, ...value.split(',').filter((s) => s.length > 0)];
-    } else out[name] = value;
+      const items = value.split(',').filter((s) => s.length > 0);
+      // "--heads ," would otherwise run with nothing ablated (or, for --detect, everything).
+      if (items.length === 0) throw new UsageError(`${command}: --${name} needs at least one value, got "${value}"`);
+      out[name] = [...((out[name] as string[] | undefined) ?? []), ...items];
+    } else {
+      if (value === '' && !spec.allowEmpty) throw new UsageError(`${command}: --${name} is empty`);
+      out[name] = value;
+    }
   }
   return out;
 }

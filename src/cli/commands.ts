@@ -9,6 +9,7 @@ import { UserError } from '../engine/errors';
 import type { Model } from '../engine/types';
 import { PATCH_KINDS, parsePatchKind } from '../analysis/sites';
 import { runOp } from '../analysis/ops';
+import { parsePromptSetJson } from '../analysis/promptSet';
 import type { OpName, OpRequest, OpResult, Progress, PromptSetFile } from '../protocol/ops';
 import type { PatchResult } from '../protocol/results';
 import { intList, requireFlag, UsageError, type Flags, type FlagSpec } from './args';
@@ -33,8 +34,8 @@ export interface Command {
 }
 
 const NO_BOS: FlagSpec = { name: 'no-bos', type: 'boolean', help: 'do not prepend BOS (TransformerLens prepends it by default)' };
-const PROMPT: FlagSpec = { name: 'prompt', type: 'string', value: 'text', help: 'the prompt' };
-const TOP_K: FlagSpec = { name: 'top-k', type: 'number', value: 'k', help: 'how many top tokens to show (default 10)' };
+const PROMPT: FlagSpec = { name: 'prompt', type: 'string', value: 'text', help: 'the prompt', allowEmpty: true };
+const TOP_K: FlagSpec = { name: 'top-k', type: 'integer', min: 1, value: 'k', help: 'how many top tokens to show (default 10)' };
 const MEMORY_BUDGET: FlagSpec = { name: 'memory-budget', type: 'number', value: 'MB', help: "activations of one chunk of the sweep, in MB (default 1024): lower it when memory is short, raise it for fewer, larger batches" };
 const SPEC: FlagSpec = { name: 'spec', type: 'string', value: 'file.circuit.json', help: 'prompt-set file (clean, corrupted, answer, wrong)' };
 
@@ -45,11 +46,8 @@ async function readSpec(path: string, cwd: string): Promise<PromptSetFile> {
   } catch (err) {
     throw new UserError(`cannot read prompt set ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  try {
-    return JSON.parse(text) as PromptSetFile;
-  } catch (err) {
-    throw new UserError(`${path}: invalid JSON: ${(err as Error).message}`);
-  }
+  // Shape and tokens are checked by the analysis (loadPromptSet), with errors named after `path`.
+  return parsePromptSetJson(text, path) as PromptSetFile;
 }
 
 /** Runs an op; prompt-set errors ("prompt set: …") are renamed after the file the user gave. */
@@ -108,7 +106,7 @@ export const COMMANDS: Command[] = [
     name: 'tokenize',
     summary: 'Token ids and strings of a text, as model.to_tokens / to_str_tokens.',
     usage: 'circuit-explorer tokenize --text <text> [--no-bos]',
-    flags: [{ name: 'text', type: 'string', value: 'text', help: 'the text to tokenize' }, NO_BOS],
+    flags: [{ name: 'text', type: 'string', value: 'text', help: 'the text to tokenize', allowEmpty: true }, NO_BOS],
     loadsModel: true,
     async run(env) {
       const r = await op(env, { op: 'tokenize', text: need(env, 'tokenize', 'text'), prependBos: bos(env) });
@@ -119,7 +117,7 @@ export const COMMANDS: Command[] = [
     name: 'test-prompt',
     summary: "TransformerLens utils.test_prompt: the answer's rank, logit and probability, and the top tokens.",
     usage: 'circuit-explorer test-prompt --prompt <text> --answer <token> [--top-k 10]',
-    flags: [PROMPT, { name: 'answer', type: 'string', value: 'token', help: 'a single-token answer, e.g. " Mary"' }, TOP_K, NO_BOS],
+    flags: [PROMPT, { name: 'answer', type: 'string', allowEmpty: true, value: 'token', help: 'a single-token answer, e.g. " Mary"' }, TOP_K, NO_BOS],
     loadsModel: true,
     async run(env) {
       const r = await op(env, { op: 'test-prompt', prompt: need(env, 'test-prompt', 'prompt'), answer: need(env, 'test-prompt', 'answer'), topK: num(env, 'top-k'), prependBos: bos(env) });
@@ -225,7 +223,7 @@ export const COMMANDS: Command[] = [
     usage: 'circuit-explorer logit-lens --prompt <text> [--pos -1] [--tokens " war"," love"] [--mode own-scale|final-scale]',
     flags: [
       PROMPT,
-      { name: 'pos', type: 'number', value: 'i', help: 'position (default -1, the last)' },
+      { name: 'pos', type: 'integer', value: 'i', help: 'position (default -1, the last)' },
       { name: 'tokens', type: 'list', value: 'tok,…', help: 'tokens whose rank and probability to track' },
       { name: 'mode', type: 'string', value: 'own-scale|final-scale', help: "own-scale: each layer's own LayerNorm scale (default); final-scale: TL accumulated_resid(apply_ln=True)" },
       TOP_K,
@@ -251,7 +249,7 @@ export const COMMANDS: Command[] = [
       PROMPT,
       { name: 'text-file', type: 'string', value: 'file', help: 'a text file (split into context-sized windows)' },
       { name: 'mode', type: 'string', value: 'zero|mean|resample', help: 'ablation (default zero)' },
-      { name: 'seed', type: 'number', value: 'n', help: 'seed of resample ablation (default 0)' },
+      { name: 'seed', type: 'integer', value: 'n', help: 'seed of resample ablation (default 0)' },
       TOP_K,
     ],
     loadsModel: true,
@@ -276,9 +274,9 @@ export const COMMANDS: Command[] = [
     usage: 'circuit-explorer heads [--detect induction,previous,duplicate,copying] [--seq-len 24] [--batch 12] [--seed 0]',
     flags: [
       { name: 'detect', type: 'list', value: 'name,…', help: 'detectors (default all): previous, duplicate, induction, copying' },
-      { name: 'seq-len', type: 'number', value: 'n', help: 'random tokens per half of each repeated sequence (default 24)' },
-      { name: 'batch', type: 'number', value: 'n', help: 'number of sequences (default 12)' },
-      { name: 'seed', type: 'number', value: 'n', help: 'seed of the random sequences (default 0)' },
+      { name: 'seq-len', type: 'integer', min: 1, value: 'n', help: 'random tokens per half of each repeated sequence (default 24)' },
+      { name: 'batch', type: 'integer', min: 1, value: 'n', help: 'number of sequences (default 12)' },
+      { name: 'seed', type: 'integer', value: 'n', help: 'seed of the random sequences (default 0)' },
     ],
     loadsModel: true,
     async run(env) {

@@ -27,8 +27,8 @@ export const extraCommands: Command[] = [
     usage: 'circuit-explorer bench [--sweep resid_pre,attn_head_out_all_pos] [--prompts 8] [--tokens 16] [--model …]',
     flags: [
       { name: 'sweep', type: 'list', value: 'kind,…', help: 'patch kinds to time (default resid_pre, attn_head_out_all_pos, attn_head_all_pos_every)' },
-      { name: 'prompts', type: 'number', value: 'n', help: 'prompt pairs (default 8)' },
-      { name: 'tokens', type: 'number', value: 'n', help: 'tokens per prompt (default 16)' },
+      { name: 'prompts', type: 'integer', min: 1, value: 'n', help: 'prompt pairs (default 8)' },
+      { name: 'tokens', type: 'integer', value: 'n', help: 'tokens per prompt (default 16)' },
     ],
     loadsModel: true,
     async run(env) {

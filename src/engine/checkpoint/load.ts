@@ -16,7 +16,8 @@ export async function loadCanonicalWeights(dir: string, processing: ProcessingOp
     await src.close();
   }
   const anything = processing.foldLn || processing.centerWritingWeights || processing.centerUnembed || processing.foldValueBiases;
-  return anything ? processWeights(raw, processing) : raw;
+  // `raw` is ours alone (every mapped tensor has its own array), so it is processed in place.
+  return anything ? processWeights(raw, processing, { inPlace: true }) : raw;
 }
 
 /** Only the config (cheap: no tensor is read). */

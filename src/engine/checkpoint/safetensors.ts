@@ -76,6 +76,11 @@ function numelOf(shape: readonly number[]): number {
 
 /** One .safetensors file, header parsed, data read on demand. */
 export class SafetensorsFile implements TensorSource {
+  /** Raw bytes of the last half-precision read (decoded, never handed out); see `read`. */
+  private scratch: ArrayBuffer | undefined;
+  /** A read is using `scratch` (concurrent reads get their own buffer). */
+  private scratchBusy = false;
+
   private constructor(
     readonly path: string,
     private readonly fh: FileHandle,
@@ -143,14 +148,31 @@ export class SafetensorsFile implements TensorSource {
 
   async read(name: string): Promise<Tensor> {
     const e = this.entry(name);
-    // A fresh ArrayBuffer (not Buffer's pool) so typed views start at offset 0, aligned.
-    const bytes = new Uint8Array(new ArrayBuffer(e.end - e.begin));
-    const { bytesRead } = await this.fh.read(bytes, 0, bytes.length, e.begin);
-    if (bytesRead !== bytes.length) throw new UserError(`truncated safetensors file ${this.path}: tensor '${name}' is cut off`);
-    return tensor(e.shape, decode(bytes, e.dtype, numelOf(e.shape)));
+    const size = e.end - e.begin;
+    // F32 is read straight into the tensor's own buffer. F16/BF16 bytes are only decoded,
+    // so they go through one scratch buffer reused across reads: fresh memory costs page
+    // faults (gpt2-small: 250 MB of them, about a second on a small VM). A fresh
+    // ArrayBuffer (not Buffer's pool) either way, so typed views start at offset 0, aligned.
+    const scratch = e.dtype !== 'F32' && !this.scratchBusy;
+    let bytes: Uint8Array;
+    if (scratch) {
+      if (!this.scratch || this.scratch.byteLength < size) this.scratch = new ArrayBuffer(size);
+      bytes = new Uint8Array(this.scratch, 0, size);
+      this.scratchBusy = true;
+    } else {
+      bytes = new Uint8Array(new ArrayBuffer(size));
+    }
+    try {
+      const { bytesRead } = await this.fh.read(bytes, 0, size, e.begin);
+      if (bytesRead !== size) throw new UserError(`truncated safetensors file ${this.path}: tensor '${name}' is cut off`);
+      return tensor(e.shape, decode(bytes, e.dtype, numelOf(e.shape)));
+    } finally {
+      if (scratch) this.scratchBusy = false;
+    }
   }
 
   async close(): Promise<void> {
+    this.scratch = undefined;
     await this.fh.close();
   }
 }

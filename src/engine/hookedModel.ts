@@ -1,7 +1,9 @@
 /**
- * HookedModel: the runnable model. One ONNX session per stage (embed, each block,
- * unembed), built once at load with the weights as initializers; `run` chains them in
- * TypeScript, feeding each block its patches and fetching only the hooks asked for.
+ * HookedModel: the runnable model. One ONNX session per block, built once at load with the
+ * weights as initializers, and one for the full unembedding, built the first time full
+ * logits are asked for (sweeps finishing early with 'columns' never need it); the embedding
+ * runs in TypeScript (graph/embed.ts). `run` chains them, feeding each block its patches
+ * and fetching only the hooks asked for.
  *
  * Batching is the point: a sweep of S patch sites over P prompts is one run of S·P rows,
  * each row reading its patch values from `value[source[b]]`. A run can start late (at a
@@ -11,7 +13,7 @@
  */
 import { UserError } from './errors';
 import { buildBlockGraph, blockHookSuffixes, hookRank, BLOCK_PAST_K_INPUT, BLOCK_PAST_V_INPUT, BLOCK_RESID_INPUT } from './graph/block';
-import { buildEmbedGraph, EMBED_RESID_OUTPUT, EMBED_TOKENS_INPUT } from './graph/embed';
+import { embedTokens } from './graph/embed';
 import { patchFeedNames } from './graph/patch';
 import { allHookNames, blockHook, parseHookName, type HookName } from './hooks';
 import { createSession, ORT_VERSION, type Feed, type Session } from './runtime';
@@ -30,7 +32,7 @@ export interface HookedModelOptions {
   signal?: AbortSignal;
 }
 
-/** Where a hook lives: the embed graph, block L's graph, or ln_final (in TypeScript). */
+/** Where a hook lives: the embedding (in TypeScript), block L's graph, or ln_final (in TypeScript). */
 type Stage = 'embed' | number | 'final';
 
 function abortError(): Error {
@@ -47,6 +49,9 @@ export class HookedModel implements Model {
   private readonly idleSource: Feed = { dims: [1], int64: new BigInt64Array(1) };
   readonly runtime = ORT_VERSION;
   revision?: string;
+  /** The full-logits session, once asked for (see `unembedSession`). */
+  private unembed: Promise<Session> | null = null;
+  private disposed = false;
 
   private constructor(
     readonly weights: CanonicalWeights,
@@ -54,9 +59,7 @@ export class HookedModel implements Model {
     readonly id: string,
     readonly source: string,
     readonly device: string,
-    private readonly embed: Session,
     private readonly blocks: Session[],
-    private readonly unembed: Session,
   ) {
     this.cfg = weights.cfg;
     this.hookSet = new Set(allHookNames(this.cfg.nLayers, this.cfg.parallelAttnMlp, this.cfg.positional === 'rotary'));
@@ -66,10 +69,10 @@ export class HookedModel implements Model {
     }
   }
 
-  /** Builds every stage's graph and session; the first session settles the device for the rest. */
+  /** Builds every block's graph and session; the first session settles the device for the rest. */
   static async create(weights: CanonicalWeights, tokenizer: TokenizerLike, opts: HookedModelOptions): Promise<HookedModel> {
     const cfg = weights.cfg;
-    const total = cfg.nLayers + 2;
+    const total = cfg.nLayers;
     const progress = (i: number, what: string) => opts.onProgress?.(`building ${what}`, i / total);
     const made: Session[] = [];
     const make = async (i: number, what: string, build: () => Uint8Array, device: string) => {
@@ -84,19 +87,38 @@ export class HookedModel implements Model {
         throw e;
       }
     };
-    const embed = await make(0, 'embed', () => buildEmbedGraph(weights), opts.device ?? 'auto');
-    const device = embed.device;
-    const blocks: Session[] = [];
-    for (let l = 0; l < cfg.nLayers; l++) blocks.push(await make(l + 1, `block ${l}`, () => buildBlockGraph(cfg, weights.blocks[l], l), device));
-    const unembed = await make(total - 1, 'unembed', () => buildUnembedGraph(weights), device);
+    const blocks: Session[] = [await make(0, 'block 0', () => buildBlockGraph(cfg, weights.blocks[0], 0), opts.device ?? 'auto')];
+    const device = blocks[0].device;
+    for (let l = 1; l < cfg.nLayers; l++) blocks.push(await make(l, `block ${l}`, () => buildBlockGraph(cfg, weights.blocks[l], l), device));
     opts.onProgress?.(`ready on ${device}`, 1);
-    const model = new HookedModel(weights, tokenizer, opts.id, opts.source, device, embed, blocks, unembed);
+    const model = new HookedModel(weights, tokenizer, opts.id, opts.source, device, blocks);
     model.revision = opts.revision;
     return model;
   }
 
   async dispose(): Promise<void> {
-    for (const s of [this.embed, ...this.blocks, this.unembed]) await s.release();
+    this.disposed = true;
+    const unembed = this.unembed;
+    this.unembed = null;
+    for (const s of this.blocks) await s.release();
+    if (unembed) await unembed.then((s) => s.release(), () => {});
+  }
+
+  /**
+   * The [d_model, d_vocab] unembedding session, made on first use: 2 s and 300 MB on
+   * gpt2-small (W_U and ORT's packed copy of it) that a sweep finishing with 'columns'
+   * never needs. Concurrent callers share one creation; a failed one is retried next time.
+   */
+  private unembedSession(): Promise<Session> {
+    if (this.disposed) return Promise.reject(new Error('the model was unloaded'));
+    if (!this.unembed) {
+      const made = createSession(buildUnembedGraph(this.weights), this.device);
+      this.unembed = made;
+      made.catch(() => {
+        if (this.unembed === made) this.unembed = null;
+      });
+    }
+    return this.unembed;
   }
 
   private stageOf(name: string, what: string): { stage: Stage; suffix: string } {
@@ -229,13 +251,9 @@ export class HookedModel implements Model {
     let resid: Tensor;
     if (start === 0) {
       checkAbort();
-      const feeds: Record<string, Feed> = { [EMBED_TOKENS_INPUT]: { dims: [B, T], int64: tokensToInt64(req.tokens, B, T) } };
-      const hooks = cfg.positional === 'rotary' ? ['hook_embed'] : ['hook_embed', 'hook_pos_embed'];
-      for (const h of hooks) Object.assign(feeds, this.patchFeeds(h, 3, patches.get(h)));
-      const want = wanted.get('embed') ?? [];
-      const out = await this.embed.run(feeds, [EMBED_RESID_OUTPUT, ...want]);
-      for (const h of want) cache.set(h as HookName, out[h]);
-      resid = P0 > 0 ? lastPositions(out[EMBED_RESID_OUTPUT], P0) : out[EMBED_RESID_OUTPUT];
+      const out = embedTokens(this.weights, req.tokens, { embed: patches.get('hook_embed'), posEmbed: patches.get('hook_pos_embed') });
+      for (const h of wanted.get('embed') ?? []) cache.set(h as HookName, h === 'hook_embed' ? out.hook_embed : out.hook_pos_embed!);
+      resid = P0 > 0 ? lastPositions(out.resid, P0) : out.resid;
     } else {
       resid = req.startResid!;
     }
@@ -294,7 +312,8 @@ export class HookedModel implements Model {
     const ps = new Int32Array(B * P);
     for (let b = 0; b < B; b++) for (let i = 0; i < P; i++) (rows[b * P + i] = b), (ps[b * P + i] = positions[i]);
     const x = lnFinalRows(resid, rows, ps, this.weights.lnFinal, cfg.eps, scale);
-    const out = await this.unembed.run({ [UNEMBED_INPUT]: { dims: [B * P, cfg.dModel], data: x } }, [UNEMBED_OUTPUT]);
+    const unembed = await this.unembedSession();
+    const out = await unembed.run({ [UNEMBED_INPUT]: { dims: [B * P, cfg.dModel], data: x } }, [UNEMBED_OUTPUT]);
     return { dims: [B, P, cfg.dVocab], data: out[UNEMBED_OUTPUT].data };
   }
 }
@@ -306,10 +325,4 @@ function lastPositions(t: Tensor, P0: number): Tensor {
   const out = new Float32Array(B * n);
   for (let b = 0; b < B; b++) out.set(t.data.subarray((b * T + P0) * d, (b + 1) * T * d), b * n);
   return { dims: [B, T - P0, d], data: out };
-}
-
-function tokensToInt64(tokens: RunRequest['tokens'], B: number, T: number): BigInt64Array {
-  const out = new BigInt64Array(B * T);
-  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) out[b * T + t] = BigInt(tokens[b][t]);
-  return out;
 }

@@ -159,7 +159,8 @@ let probed: Promise<string[]> | null = null;
 export function availableDevices(): Promise<string[]> {
   probed ??= (async () => {
     const out: string[] = [];
-    for (const ep of ['cpu', 'cuda', 'dml', 'coreml', 'webgpu']) {
+    for (const ep of ['cpu', 'cuda', 'dml', 'coreml', 'webgpu'] as const) {
+      if (!plausible(ep)) continue; // its native probe would only print warnings
       try {
         const s = await ort.InferenceSession.create(probeModel(), options(ep));
         await s.release();

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { allHookNames, type HookName } from '../../src/engine/hooks';
 import { HookedModel } from '../../src/engine/hookedModel';
 import { tensor, type Tensor } from '../../src/engine/tensor';
-import type { TokenizerLike } from '../../src/engine/types';
+import type { Patch, TokenizerLike } from '../../src/engine/types';
 import type { CanonicalWeights, ModelConfig } from '../../src/engine/weights';
 import { forward64, logitsAct, rowMismatch, type Act64 } from '../support/reference64';
 import { randomWeights, TINY_GPT2, TINY_NEOX, withoutLnAffine } from '../support/randomWeights';
@@ -66,6 +66,44 @@ for (const [label, cfg, folded] of [
         const ref = forward64(w, toks);
         for (const h of hooks) assertRowClose(res.cache.get(h)!, b, ref.cache.get(h)!, `row ${b} ${h}`);
         assertRowClose(res.logits!, b, logitsAct(ref.logits, T), `row ${b} logits`);
+      }
+    });
+
+    it('hook_embed and hook_pos_embed patches follow the graph rule, read straight from W_E and W_pos', async () => {
+      const d = cfg.dModel;
+      // hook_embed: position 2 of row 0 takes row 1's embedding at position 2 (value = a [2, T, d] tensor, source [1, 0]).
+      const value = { dims: [2, T, d], data: new Float32Array(2 * T * d).map((_, i) => (i % 13) - 6.5) };
+      const mask = { dims: [2, T, 1], data: new Float32Array(2 * T) };
+      mask.data[2] = 1;
+      const patches: Patch[] = [{ hook: 'hook_embed', value, source: Int32Array.of(1, 0), mask }];
+      const rotary = cfg.positional === 'rotary';
+      // hook_pos_embed: row 1 whole, from one broadcast [1, 1, d] value.
+      const posValue = { dims: [1, 1, d], data: new Float32Array(d).map((_, i) => i / 8) };
+      if (!rotary) patches.push({ hook: 'hook_pos_embed', value: posValue, source: Int32Array.of(0), mask: { dims: [2, 1, 1], data: Float32Array.of(0, 1) } });
+      const res = await model.run({ tokens: [clean, corrupt], patches, cache: ['hook_embed', 'blocks.0.hook_resid_pre'], output: { kind: 'none' } });
+      const embed = res.cache.get('hook_embed')!.data;
+      const resid = res.cache.get('blocks.0.hook_resid_pre')!.data;
+      for (const [b, toks] of [[0, clean], [1, corrupt]] as const) {
+        for (let p = 0; p < T; p++) {
+          for (let j = 0; j < d; j++) {
+            const at = (b * T + p) * d + j;
+            const e = b === 0 && p === 2 ? value.data[(1 * T + p) * d + j] : w.W_E.data[toks[p] * d + j];
+            assert.equal(embed[at], e, `hook_embed[${b},${p},${j}]`);
+            const pos = rotary ? 0 : b === 1 ? posValue.data[j] : w.W_pos!.data[p * d + j];
+            assert.equal(resid[at], Math.fround(e + pos), `resid_pre[${b},${p},${j}]`);
+          }
+        }
+      }
+    });
+
+    it('full logits asked by concurrent runs share one unembed session and agree with the reference', async () => {
+      const fresh = await HookedModel.create(w, stubTokenizer(cfg), { id: 'tiny', source: 'test', device: 'cpu' });
+      try {
+        const [a, b] = await Promise.all([fresh.run({ tokens: [clean] }), fresh.run({ tokens: [corrupt] })]);
+        assertRowClose(a.logits!, 0, logitsAct(forward64(w, clean).logits, T), 'clean logits');
+        assertRowClose(b.logits!, 0, logitsAct(forward64(w, corrupt).logits, T), 'corrupted logits');
+      } finally {
+        await fresh.dispose();
       }
     });
 
@@ -198,5 +236,39 @@ describe('runtime devices', () => {
     const s = await createSession(bytes, 'auto');
     assert.ok(s.device.length > 0);
     await s.release();
+  });
+});
+
+describe('load-time layout and processing helpers', () => {
+  it('transpose2d (tiled) puts element (r, c) at (c, r) for shapes that are not multiples of the tile', async () => {
+    const { transpose2d } = await import('../../src/engine/arch/layout');
+    for (const [rows, cols] of [[1, 1], [70, 131], [129, 64]]) {
+      const src = new Float32Array(rows * cols).map((_, i) => i);
+      const t = transpose2d({ dims: [rows, cols], data: src });
+      assert.deepEqual(t.dims, [cols, rows]);
+      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) assert.equal(t.data[c * rows + r], r * cols + c);
+    }
+  });
+
+  it('processWeights in place gives the same bits as the copying path, and the copying path leaves its input alone', async () => {
+    const { processWeights } = await import('../../src/engine/processing');
+    const { DEFAULT_PROCESSING } = await import('../../src/engine/weights');
+    for (const cfg of [TINY_GPT2, TINY_NEOX]) {
+      const a = randomWeights(cfg, 3);
+      const before = a.blocks[0].W_Q.data.slice();
+      const copied = processWeights(a, DEFAULT_PROCESSING);
+      assert.deepEqual(a.blocks[0].W_Q.data, before);
+      const b = randomWeights(cfg, 3);
+      const inPlace = processWeights(b, DEFAULT_PROCESSING, { inPlace: true });
+      assert.equal(inPlace.W_U.data, b.W_U.data, 'in place reuses the input arrays');
+      assert.deepEqual(inPlace.W_E.data, copied.W_E.data);
+      assert.deepEqual(inPlace.W_U.data, copied.W_U.data);
+      assert.deepEqual(inPlace.b_U.data, copied.b_U.data);
+      for (let l = 0; l < cfg.nLayers; l++) {
+        for (const k of ['W_Q', 'b_Q', 'W_K', 'W_V', 'b_V', 'W_O', 'b_O', 'W_in', 'b_in', 'W_out', 'b_out'] as const) {
+          assert.deepEqual(inPlace.blocks[l][k].data, copied.blocks[l][k].data, `block ${l} ${k}`);
+        }
+      }
+    }
   });
 });

@@ -89,7 +89,9 @@ export function headsHeatmaps(r: HeadsResult): HeatmapSpec[] {
     colAxis: 'head' as const,
     colLabels: indexLabels(H),
     values: values.slice(),
-    colourMax: maxAbs(values),
+    // Detector scores live in [0, 1] (copying in [−1, 1]): a fixed scale keeps a 0.02
+    // induction score pale, as it should be, instead of stretching it to full colour.
+    colourMax: 1,
   }));
 }
 

@@ -107,7 +107,11 @@ export const scenarios: E2eScenario[] = [
       // Focus the result panel (export acts on the active panel) by clicking its page
       // beside the figure, where no cell is.
       await heatmap.locator('body').click({ position: { x: 3, y: 3 } });
-      await page.locator('.tab.active', { hasText: KIND }).first().waitFor({ state: 'visible', timeout: 30_000 });
+      // Every editor group has an active tab; the focused group is the one marked active.
+      // Wait for the result panel to be the focused group's tab, then for the extension
+      // host to hear of it (view-state changes reach it asynchronously).
+      await page.locator('.editor-group-container.active .tab.active', { hasText: KIND }).first().waitFor({ state: 'visible', timeout: 30_000 });
+      await page.waitForTimeout(1000);
       await runCommand(page, 'Circuit Explorer: Export Current Figure');
       await pickQuickItem(page, 'SVG');
       // code-server's save dialog is VS Code's simple file dialog: a path in a quick input.

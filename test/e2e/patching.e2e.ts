@@ -116,8 +116,12 @@ export const scenarios: E2eScenario[] = [
       await pickQuickItem(page, 'SVG');
       // code-server's save dialog is VS Code's simple file dialog: a path in a quick input.
       const target = join(workspace, 'e2e-export.svg');
+      // The quick input widget is reused: wait until it is the save dialog (it opens holding
+      // a path), not the format pick that is still closing, before typing the target.
       const input = page.locator('.quick-input-widget input.input');
       await input.waitFor({ state: 'visible', timeout: 60_000 });
+      const deadlineDialog = Date.now() + 60_000;
+      while (!(await input.inputValue().catch(() => '')).startsWith('/') && Date.now() < deadlineDialog) await page.waitForTimeout(200);
       await input.fill(target);
       await page.keyboard.press('Enter');
       const deadline = Date.now() + 60_000;

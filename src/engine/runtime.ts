@@ -68,15 +68,6 @@ function bindingDir(): string | null {
   }
 }
 
-/** Backends this build of onnxruntime-node knows about (not a promise that they initialise). */
-export function listedDevices(): string[] {
-  try {
-    return ort.listSupportedBackends().map((b) => b.name);
-  } catch {
-    return ['cpu'];
-  }
-}
-
 function options(ep: string): ort.InferenceSession.SessionOptions {
   // Two cores is the floor we design for: let ORT use what the machine has, but one
   // session at a time runs (the orchestrator awaits each stage), so no oversubscription.

@@ -16,10 +16,6 @@ export function tensor(dims: readonly number[], data?: Float32Array | number[]):
   return { dims: [...dims], data: d };
 }
 
-export function numel(dims: readonly number[]): number {
-  return dims.reduce((a, b) => a * b, 1);
-}
-
 /** Row-major strides for dims. */
 export function strides(dims: readonly number[]): number[] {
   const s = new Array<number>(dims.length);

@@ -1,10 +1,8 @@
 /** A checkpoint folder → TransformerLens canonical weights, processed as asked. */
 import { processWeights } from '../processing';
-import type { CanonicalWeights, ModelConfig, ProcessingOptions } from '../weights';
+import type { CanonicalWeights, ProcessingOptions } from '../weights';
 import { readModelConfig } from './config';
 import { openCheckpointTensors } from './safetensors';
-
-export { readModelConfig };
 
 export async function loadCanonicalWeights(dir: string, processing: ProcessingOptions): Promise<CanonicalWeights> {
   const { cfg, arch } = readModelConfig(dir);
@@ -20,7 +18,3 @@ export async function loadCanonicalWeights(dir: string, processing: ProcessingOp
   return anything ? processWeights(raw, processing, { inPlace: true }) : raw;
 }
 
-/** Only the config (cheap: no tensor is read). */
-export function loadModelConfig(dir: string): ModelConfig {
-  return readModelConfig(dir).cfg;
-}

@@ -4,10 +4,10 @@
 // pattern, hover a prompt word for the logit lens, export the figure. The scenarios share
 // one page and run in order (the patching run loads the model the hover then uses).
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Frame } from 'playwright-core';
-import { frameWith, openFile, pickQuickItem, runCommand } from '../vscode/harness/workbench';
+import { frameWith, openFile, pickQuickItem, quickInputOpen, runCommand } from '../vscode/harness/workbench';
 import { cliJson, type E2eScenario } from './scenario';
 
 const SET = 'ioi.circuit.json';
@@ -112,22 +112,40 @@ export const scenarios: E2eScenario[] = [
       // host to hear of it (view-state changes reach it asynchronously).
       await page.locator('.editor-group-container.active .tab.active', { hasText: KIND }).first().waitFor({ state: 'visible', timeout: 30_000 });
       await page.waitForTimeout(1000);
+      // The workspace is a fresh copy; a file already there would add an overwrite question.
+      rmSync(join(workspace, `${KIND}.svg`), { force: true });
       await runCommand(page, 'Circuit Explorer: Export Current Figure');
       await pickQuickItem(page, 'SVG');
-      // code-server's save dialog is VS Code's simple file dialog: a path in a quick input.
-      const target = join(workspace, 'e2e-export.svg');
-      // The quick input widget is reused: wait until it is the save dialog (it opens holding
-      // a path), not the format pick that is still closing, before typing the target.
+      // code-server's save dialog is VS Code's simple file dialog: a path in a quick input,
+      // the same widget the format pick just used. It fills in the folder first and the
+      // suggested name a moment later, so typing a path of our own races the dialog. A
+      // person mostly takes the suggestion: wait until the input holds the workspace path
+      // ending in the heatmap's name (which also shows the export came from the result
+      // panel, not the attention panel), see it stay put, and press Enter.
       const input = page.locator('.quick-input-widget input.input');
       await input.waitFor({ state: 'visible', timeout: 60_000 });
+      const expected = join(workspace, `${KIND}.svg`);
       const deadlineDialog = Date.now() + 60_000;
-      while (!(await input.inputValue().catch(() => '')).startsWith('/') && Date.now() < deadlineDialog) await page.waitForTimeout(200);
-      await input.fill(target);
+      let value = '';
+      let stableSince = 0;
+      while (Date.now() < deadlineDialog) {
+        const now = await input.inputValue().catch(() => '');
+        if (now !== value) {
+          value = now;
+          stableSince = Date.now();
+        } else if (value === expected && Date.now() - stableSince > 750) break;
+        await page.waitForTimeout(100);
+      }
+      assert.equal(value, expected, 'the save dialog does not offer the heatmap\'s name in the workspace');
+      const target = expected;
       await page.keyboard.press('Enter');
       const deadline = Date.now() + 60_000;
       while (!existsSync(target) && Date.now() < deadline) await page.waitForTimeout(250);
       await screenshot('e2e-export');
-      assert.ok(existsSync(target), `no file at ${target} after the export`);
+      if (!existsSync(target)) {
+        const dialog = (await quickInputOpen(page)) ? await page.locator('.quick-input-widget').innerText().catch(() => '') : '(closed)';
+        assert.fail(`no file at ${target} after the export; the quick input: ${dialog.replace(/\s+/g, ' ').slice(0, 300)}`);
+      }
       const svg = readFileSync(target, 'utf8');
       assert.match(svg, /<svg/);
       const plotted = await cellValues(heatmap);

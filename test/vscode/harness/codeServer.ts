@@ -58,6 +58,8 @@ const USER_SETTINGS = {
   'git.enabled': false,
   'editor.hover.delay': 150,
   'window.restoreWindows': 'none',
+  // The empty secondary side bar only takes room from the panels in the screenshots.
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
 };
 
 export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServer> {

@@ -16,6 +16,7 @@ import { logitLens } from './logitLens';
 import { activationPatch } from './patching';
 import { pathPatch } from './pathPatching';
 import { loadPromptSet } from './promptSet';
+import { attentionScoreAttribution, resolvePosition, type ScorePrompt } from './scoreAttribution';
 import { runPrompt, testPrompt, tokenize } from './testPrompt';
 
 export interface OpContext {
@@ -76,9 +77,49 @@ export async function runOp(model: Model, req: OpRequest, ctx: OpContext = {}): 
       const receivers = req.receiverInput === 'resid' ? [] : parseHeads(req.receivers, model.cfg).map((h): [number, number] => [h.layer, h.head]);
       return pathPatch(model, set, { receivers, receiverInput: req.receiverInput, signal, onProgress, memoryBudgetMB: budget(req.memoryBudgetMB) });
     }
+    case 'score-attribution':
+      return scoreAttribution(model, req, signal, progress('attributing'));
     default: {
       const op = (req as { op: string }).op;
       throw new UserError(`unknown operation "${op}"`);
     }
   }
+}
+
+/** The score-attribution request resolved to positions in each prompt, then run. */
+function scoreAttribution(
+  model: Model,
+  req: Extract<OpRequest, { op: 'score-attribution' }>,
+  signal: AbortSignal | undefined,
+  onProgress: (done: number, total: number) => void,
+): Promise<OpResult<'score-attribution'>> {
+  const heads = parseHeads([req.head], model.cfg);
+  if (heads.length !== 1) throw new UserError(`score-attribution splits one head's score; got ${JSON.stringify(req.head)}`);
+  const side = req.side ?? 'key';
+  if (side !== 'key' && side !== 'query') throw new UserError(`side must be key or query, got ${JSON.stringify(side)}`);
+  const tokenId = (text: string) => model.tokenizer.singleToken(text);
+  const query = req.query ?? -1;
+  let prompts: ScorePrompt[];
+  let strTokens: string[];
+  if (req.spec !== undefined) {
+    const key = req.key ?? 'answer';
+    const usesAnswers = [query, key].some((r) => r === 'answer' || r === 'wrong');
+    const set = loadPromptSet(req.spec, model.tokenizer, model.cfg.nCtx, { requireAnswers: usesAnswers });
+    prompts = set.cleanTokens.map((tokens, i) => {
+      const p = { label: `${set.name}: prompt ${i}`, tokens, strTokens: set.strTokens[i], answer: set.answerIds[i], wrong: set.wrongIds[i] };
+      return { tokens, query: resolvePosition(query, p, tokenId), key: resolvePosition(key, p, tokenId) };
+    });
+    strTokens = set.strTokens[0];
+  } else if (req.prompt !== undefined) {
+    if (req.key === undefined) throw new UserError('score-attribution on one prompt needs the key position (an index or a token of the prompt)');
+    const tokens = model.tokenizer.encode(req.prompt, { prependBos: req.prependBos ?? true });
+    if (tokens.length === 0) throw new UserError('the prompt is empty');
+    if (tokens.length > model.cfg.nCtx) throw new UserError(`the prompt is ${tokens.length} tokens, over the model's context of ${model.cfg.nCtx}`);
+    strTokens = model.tokenizer.strTokens(tokens);
+    const p = { label: `the prompt ${JSON.stringify(req.prompt)}`, tokens, strTokens };
+    prompts = [{ tokens, query: resolvePosition(query, p, tokenId), key: resolvePosition(req.key, p, tokenId) }];
+  } else {
+    throw new UserError('score-attribution needs a prompt set (spec) or a prompt');
+  }
+  return attentionScoreAttribution(model, prompts, { layer: heads[0].layer, head: heads[0].head, side, signal, strTokens, onProgress });
 }

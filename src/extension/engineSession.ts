@@ -89,7 +89,7 @@ export class EngineSession implements vscode.Disposable {
 
   /** Runs an op behind a cancellable progress notification. */
   async run<N extends OpName>(req: Extract<OpRequest, { op: N }>, title: string): Promise<OpResult<N>> {
-    await this.ensureModel('spec' in req ? req.spec.model : undefined);
+    await this.ensureModel('spec' in req ? req.spec?.model : undefined);
     return await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Circuit Explorer: ${title}`, cancellable: true },
       (progress, token) => {

@@ -7,6 +7,7 @@ import type {
   AblateResult,
   AttentionResult,
   DlaResult,
+  ScoreAttributionResult,
   HeadsResult,
   LogitLensResult,
   PatchKind,
@@ -42,7 +43,22 @@ export type OpRequest =
   | { op: 'logit-lens'; prompt: string; pos?: number; tokens?: string[]; mode?: 'own-scale' | 'final-scale'; topK?: number; prependBos?: boolean }
   | { op: 'ablate'; heads: string[]; prompt?: string; text?: string; /** Read from this file (relative to the op's cwd) instead of `text`. */ textFile?: string; mode?: 'zero' | 'mean' | 'resample'; topK?: number; /** Seed of resample ablation. */ seed?: number }
   | { op: 'heads'; detect?: string[]; seqLen?: number; batch?: number; seed?: number }
-  | { op: 'attention'; prompt: string; layers?: number[]; heads?: number[]; prependBos?: boolean };
+  | { op: 'attention'; prompt: string; layers?: number[]; heads?: number[]; prependBos?: boolean }
+  | {
+      op: 'score-attribution';
+      /** The head whose score is split, "layer.head". */
+      head: string;
+      /** Split the key-side (default) or the query-side residual; the other side stays fixed. */
+      side?: 'key' | 'query';
+      /** A prompt set (every prompt, averaged) or one prompt. */
+      spec?: PromptSetFile;
+      prompt?: string;
+      prependBos?: boolean;
+      /** Positions: an index (negative from the end) or a token string, first occurrence;
+       *  "answer"/"wrong" are a set prompt's own tokens. Query default −1, key default "answer". */
+      query?: number | string;
+      key?: number | string;
+    };
 
 export interface TokenizeResult { tokens: number[]; strTokens: string[] }
 export interface RunOpResult {
@@ -62,6 +78,7 @@ export interface OpResultMap {
   ablate: AblateResult;
   heads: HeadsResult;
   attention: AttentionResult;
+  'score-attribution': ScoreAttributionResult;
 }
 
 export type OpName = OpRequest['op'];

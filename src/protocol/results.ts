@@ -74,6 +74,36 @@ export interface DlaResult {
   strTokens: string[];
 }
 
+/**
+ * Attention score attribution: head `layer.head`'s score from the query to the key position,
+ * split over the pieces of one side's residual stream (the other side fixed).
+ */
+export interface ScoreAttributionResult {
+  layer: number;
+  head: number;
+  side: 'key' | 'query';
+  /** The positions in the first prompt (a set's prompts may differ). */
+  queryPos: number;
+  keyPos: number;
+  /** [layer, H + 1]: head h of each earlier layer (z @ W_O, without b_O) in column h, its MLP in column H. */
+  components: { dims: number[]; values: number[] };
+  embed: number;
+  /** null for rotary models (no hook_pos_embed). */
+  posEmbed: number | null;
+  /** The earlier layers' b_O (attn_out − Σ heads). */
+  attnBias: number;
+  /** The fixed side's constant: b_K·q on the key side, b_Q·k on the query side (with ln1's bias when not folded). */
+  otherBias: number;
+  /** Σ of every piece above … */
+  total: number;
+  /** … and the score the model computes (hook_attn_scores); they must agree. */
+  actual: number;
+  /** The attention probability query → key (hook_pattern). */
+  pattern: number;
+  prompts: number;
+  strTokens: string[];
+}
+
 export interface LogitLensLayer {
   label: string;
   top: { token: string; id: number; prob: number }[];

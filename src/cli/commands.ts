@@ -218,6 +218,54 @@ export const COMMANDS: Command[] = [
     },
   },
   {
+    name: 'score-attribution',
+    summary: "Split one head's attention score (query → key) over the upstream heads, MLPs and embeddings on the key or query side.",
+    usage: 'circuit-explorer score-attribution --head L.H (--spec <file> | --prompt <text> --key <pos|token>) [--query -1] [--side key|query]',
+    flags: [
+      { name: 'head', type: 'string', value: 'L.H', help: 'the head whose score is split' },
+      SPEC,
+      PROMPT,
+      { name: 'query', type: 'string', value: 'pos|token', help: 'query position: an index (negative from the end) or a token of the prompt (default -1)' },
+      { name: 'key', type: 'string', value: 'pos|token', help: 'key position: an index or a token; with --spec, "answer" (the default) or "wrong" is each prompt\'s own' },
+      { name: 'side', type: 'string', value: 'key|query', help: 'split the key-side residual with queries fixed (default), or the query side with keys fixed' },
+      NO_BOS,
+    ],
+    loadsModel: true,
+    async run(env) {
+      const cmd = 'score-attribution';
+      const side = env.flags.side as string | undefined;
+      if (side !== undefined && side !== 'key' && side !== 'query') throw new UsageError(`${cmd}: --side must be key or query, got "${side}"`);
+      const specPath = env.flags.spec as string | undefined;
+      const prompt = env.flags.prompt as string | undefined;
+      if ((specPath === undefined) === (prompt === undefined)) throw new UsageError(`${cmd}: give either --spec or --prompt`);
+      const position = (name: string) => {
+        const v = env.flags[name] as string | undefined;
+        return v !== undefined && /^-?\d+$/.test(v.trim()) ? Number(v) : v;
+      };
+      const req: Extract<OpRequest, { op: 'score-attribution' }> = {
+        op: 'score-attribution',
+        head: need(env, cmd, 'head'),
+        side,
+        prompt,
+        spec: specPath !== undefined ? await readSpec(specPath, env.cwd) : undefined,
+        prependBos: bos(env),
+        query: position('query'),
+        key: position('key'),
+      };
+      const r = await op(env, req, specPath);
+      const [L, H1] = r.components.dims;
+      const where = `L${r.layer}H${r.head}, ${tok(r.strTokens[r.queryPos])} (pos ${r.queryPos}) → ${tok(r.strTokens[r.keyPos])} (pos ${r.keyPos})${r.prompts > 1 ? `, mean of ${r.prompts} prompts` : ''}`;
+      const misc: string[][] = [['W_E (embed)', fmt(r.embed)]];
+      if (r.posEmbed !== null) misc.push(['W_pos (pos_embed)', fmt(r.posEmbed)]);
+      misc.push(['b_O of earlier layers', fmt(r.attnBias)], [r.side === 'key' ? 'b_K · q (fixed query)' : 'b_Q · k (fixed key)', fmt(r.otherBias)]);
+      const human =
+        `attention score of ${where}, ${r.side} side (the ${r.side === 'key' ? 'query' : 'key'} fixed)\n` +
+        table(['piece', 'score'], [...misc, ['total', fmt(r.total)], ['actual (hook_attn_scores)', fmt(r.actual)], ['attention probability', fmt(r.pattern)]]) +
+        (L > 0 ? '\n' + heatmap('per earlier head (z @ W_O, without b_O) and MLP', 'layer', indexLabels(L, 'L'), [...indexLabels(H1 - 1, 'H'), 'MLP'], r.components.values) : '');
+      return { json: r, human };
+    },
+  },
+  {
     name: 'logit-lens',
     summary: 'Logit lens: the accumulated residual after each layer read through the unembedding.',
     usage: 'circuit-explorer logit-lens --prompt <text> [--pos -1] [--tokens " war"," love"] [--mode own-scale|final-scale]',

@@ -61,6 +61,12 @@ test('every command prints the contract fields with --json', async () => {
   hasFields(dla, ['layers', 'heads', 'total', 'actual']);
   assert.ok(Math.abs((dla.total as number) - (dla.actual as number)) < 1e-4);
 
+  const sa = await json('score-attribution', '--head', '2.1', '--spec', SPEC);
+  hasFields(sa, ['layer', 'head', 'side', 'components', 'embed', 'posEmbed', 'attnBias', 'otherBias', 'total', 'actual', 'pattern']);
+  const saPieces = (sa.components as { values: number[] }).values.reduce((a, b) => a + b, 0) + (sa.embed as number) + (sa.posEmbed as number) + (sa.attnBias as number) + (sa.otherBias as number);
+  assert.ok(Math.abs(saPieces - (sa.actual as number)) < 1e-4, `Σ pieces ${saPieces} vs the score ${sa.actual}`);
+  assert.equal((sa.strTokens as string[])[sa.keyPos as number], ' Mary');
+
   const lens = await json('logit-lens', '--prompt', 'It was all about salt and', '--tokens', ' pepper, chips');
   const layers = lens.layers as { label: string; top: unknown[]; tracked: Record<string, unknown> }[];
   assert.equal(layers.length, 4);
@@ -100,6 +106,9 @@ test('bad input exits 2 with one error line', async () => {
     [['heads', '--bogus'], /unknown option --bogus/],
     [['ablate', '--heads', '9.9', '--prompt', 'Hi there'], /head "9\.9" does not exist/],
     [['frobnicate'], /unknown command "frobnicate"/],
+    [['score-attribution', '--head', '1.0', '--prompt', 'It was all about salt and', '--key', ' Mary'], /token " Mary" does not occur in the prompt/],
+    [['score-attribution', '--head', '1.0', '--spec', SPEC, '--side', 'both'], /--side must be key or query/],
+    [['score-attribution', '--head', '1.0'], /give either --spec or --prompt/],
   ];
   for (const [argv, message] of cases) {
     const r = await cli(...argv, '--json');

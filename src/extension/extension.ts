@@ -33,12 +33,13 @@ import { openRun } from './commands/openRun';
 import { pathPatching } from './commands/pathPatching';
 import { removePrompt } from './commands/removePrompt';
 import { revealPrompt } from './commands/revealPrompt';
+import { scoreAttribution } from './commands/scoreAttribution';
 import { showAttention } from './commands/showAttention';
 import { testPrompt } from './commands/testPrompt';
 import { unloadModel } from './commands/unloadModel';
 
 export const COMMANDS: readonly CommandModule[] = [
-  loadModel, unloadModel, testPrompt, showAttention, activationPatching, pathPatching, directLogitAttribution,
+  loadModel, unloadModel, testPrompt, showAttention, activationPatching, pathPatching, directLogitAttribution, scoreAttribution,
   logitLens, ablateHeads, detectHeadTypes, exportFigure, openRun, addPrompt, editPrompt, removePrompt, revealPrompt,
 ];
 

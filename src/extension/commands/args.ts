@@ -12,3 +12,10 @@ export function parseHeads(input: string | string[], what = 'head'): string[] {
   for (const h of list) if (!/^\d+\.\d+$/.test(h)) throw new UserError(`"${h}" is not a ${what}: write layer.head, e.g. 9.6`);
   return list;
 }
+
+/** Exactly one head, "9.6"; a list or a malformed head is a one-line error. */
+export function parseOneHead(input: string, what = 'head'): string {
+  const list = parseHeads(input, what);
+  if (list.length !== 1) throw new UserError(`give one ${what}, not ${list.length}: write layer.head, e.g. 9.6`);
+  return list[0];
+}

@@ -1,16 +1,17 @@
 /** The small prompts several commands share: a list of heads, one choice of a few. */
 import * as vscode from 'vscode';
-import { parseHeads } from './args';
+import { parseHeads, parseOneHead } from './args';
 
-/** Heads typed as "L.H, …", validated as the user types; undefined when dismissed. */
-export function askHeads(title: string, prompt: string, what = 'head'): Thenable<string | undefined> {
+/** Heads typed as "L.H, …" (exactly one when `single`), validated as the user types; undefined when dismissed. */
+export function askHeads(title: string, prompt: string, what = 'head', single = false): Thenable<string | undefined> {
   return vscode.window.showInputBox({
     title,
     prompt,
     ignoreFocusOut: true,
     validateInput: (v) => {
       try {
-        parseHeads(v, what);
+        if (single) parseOneHead(v, what);
+        else parseHeads(v, what);
         return undefined;
       } catch (err) {
         return (err as Error).message;

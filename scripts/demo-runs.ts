@@ -22,6 +22,7 @@ export async function demoRuns(): Promise<{ runs: Record<string, SavedRun>; atte
     head_by_pos: { op: 'patch', spec, kind: 'attn_head_out_by_pos' },
     path_patch: { op: 'path-patch', spec, receivers: ['2.1'], receiverInput: 'q' },
     dla: { op: 'dla', spec },
+    score: { op: 'score-attribution', spec, head: '2.2', side: 'key' },
     logit_lens: { op: 'logit-lens', prompt, tokens: [' Mary', ' John'] },
     heads: { op: 'heads' },
     ablate: { op: 'ablate', heads: ['0.0'], prompt: 'It was all about salt and pepper. When John and Mary went to the shops, John gave the bag to Mary.' },

@@ -1,7 +1,7 @@
 /**
  * Sample saved runs in the exact SavedRun shape (CONTRACTS §3) for the panel previews and
  * the webview tests: the demo model's shape (3 layers, 4 heads) on an IOI prompt, with
- * values made up but structured like real results (DLA pieces add up exactly).
+ * values made up but structured like real results (DLA and score-attribution pieces add up exactly).
  */
 import type { SavedRun } from '../../src/protocol/ops';
 import type { AttentionResult, PatchKind, PatchResult } from '../../src/protocol/results';
@@ -72,6 +72,10 @@ export function sampleRuns(): Record<string, SavedRun> {
     return { pos, token, next: IOI_TOKENS[pos + 1], lossClean, lossAblated: lossClean + delta, delta };
   });
   const top = [...perToken].sort((a, b) => b.delta - a.delta).slice(0, 6);
+  // Score attribution of L2H2 (key side): the earlier layers' heads and MLPs, the name's embedding large.
+  const scoreComps = Array.from({ length: 2 * (H + 1) }, () => 0.6 * r());
+  const scoreMisc = { embed: -1.9, posEmbed: 0.31, attnBias: 0.08, otherBias: -0.12 };
+  const scoreTotal = scoreComps.reduce((a, b) => a + b, 0) + scoreMisc.embed + scoreMisc.posEmbed + scoreMisc.attnBias + scoreMisc.otherBias;
   return {
     resid_pre: patchRun('resid_pre', [L, T], ['layer', 'pos'], residValues(r)),
     head_out: patchRun('attn_head_out_all_pos', [L, H], ['layer', 'head'], heads),
@@ -95,6 +99,12 @@ export function sampleRuns(): Record<string, SavedRun> {
       command: 'dla',
       spec: { op: 'dla', spec },
       result: { layers: { labels: comps, values: pieces }, heads: { dims: [L, H], values: heads }, total, actual: total + 3e-8, biasTerm, strTokens: IOI_TOKENS },
+    },
+    score: {
+      ...base,
+      command: 'score-attribution',
+      spec: { op: 'score-attribution', spec, head: '2.2', side: 'key', key: 'answer' },
+      result: { layer: 2, head: 2, side: 'key', queryPos: T - 1, keyPos: 4, components: { dims: [2, H + 1], values: scoreComps }, ...scoreMisc, total: scoreTotal, actual: scoreTotal + 2e-8, pattern: 0.261, prompts: 1, strTokens: IOI_TOKENS },
     },
     logit_lens: {
       ...base,

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import type { ScoreAttributionResult } from '../../src/protocol/results';
 import { chromium } from 'playwright-core';
 import type { PreviewPage } from '../support/webviewPreview';
 import { buildMedia, CHROMIUM, CHROMIUM_ARGS, servePreview } from '../support/webviewPreview';
@@ -18,10 +19,15 @@ const SHOWN = showToken(XSS);
 
 const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} not installed`;
 const runs = sampleRuns();
+// The score run with an injection attempt as its key and query tokens.
+const scoreRun = structuredClone(runs.score);
+const scoreResult = scoreRun.result as ScoreAttributionResult;
+scoreResult.strTokens = scoreResult.strTokens.map((t, i) => (i === scoreResult.keyPos || i === scoreResult.queryPos ? XSS : t));
 const pages: PreviewPage[] = [
   { app: 'result', theme: 'light', message: { type: 'run/show', run: xssRun() as never, theme: { kind: 'light' } } },
   { app: 'attention', theme: 'dark', message: { type: 'attention/show', result: sampleAttention(['<|endoftext|>', XSS, ' Mary', XSS]), prompt: XSS, theme: { kind: 'dark' } } },
   { app: 'result', theme: 'dark', message: { type: 'run/show', run: runs.head_out, theme: { kind: 'dark' } } },
+  { app: 'result', theme: 'light', message: { type: 'run/show', run: scoreRun, theme: { kind: 'light' } } },
 ];
 
 let browser: Browser;
@@ -107,6 +113,43 @@ test('head cells: click and keyboard post head/open; exports carry the data', { 
   assert.ok(Buffer.from(saves.find((s) => s.format === 'png')!.data, 'base64').subarray(1, 4).toString() === 'PNG');
   assert.equal(JSON.parse(saves.find((s) => s.format === 'json')!.data).command, 'patch');
   assert.equal(saves[0].suggestedName, 'attn_head_out_all_pos.csv');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('score attribution: tokens as text, head cells open their layer\'s head, misc and MLP cells do not; CSV pieces sum to the score', { skip }, async () => {
+  const page = await open(3);
+  assert.equal(await page.locator('img').count(), 0);
+  const facts = await page.locator('.score-facts dd').allInnerTexts();
+  assert.deepEqual(facts.slice(0, 2), [`${SHOWN} (${scoreResult.queryPos})`, `${SHOWN} (${scoreResult.keyPos})`]);
+  // Misc pieces are tagged cells; only the earlier layers' heads (2 × 4) are heads.
+  assert.deepEqual(await page.locator('text.cell-tag').allTextContents(), ['W_E', 'W_pos', 'b_O', 'b_K']);
+  assert.equal(await page.locator('rect.cell[data-head]').count(), 8);
+  await page.locator('rect.cell[data-tag="W_E"]').click();
+  await page.locator('rect.cell[data-layer="0"]:not([data-head])').click(); // MLP 0
+  await page.locator('rect.cell[data-layer="1"][data-head="2"]').click();
+  // The misc row sits above layer 0: arrow down from W_E reaches head 0.0.
+  await page.locator('rect.cell[data-tag="W_E"]').focus();
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Enter');
+  assert.deepEqual((await posted(page)).filter((m) => m.type === 'head/open'), [
+    { type: 'head/open', layer: 1, head: 2, promptIndex: 0 },
+    { type: 'head/open', layer: 0, head: 0, promptIndex: 0 },
+  ]);
+  assert.equal(await page.locator('p.check.ok').count(), 1);
+
+  await page.getByRole('button', { name: 'CSV', exact: true }).click();
+  await page.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'export/save'));
+  const csv = ((await posted(page)).find((m) => m.type === 'export/save') as unknown as { data: string }).data;
+  const rows = csv.trim().split('\n').map((l) => l.split(','));
+  assert.deepEqual(rows[0], ['component', 'layer', 'head', 'value']);
+  const comps = scoreResult.components.values;
+  assert.equal(Number(rows.find((r) => r[0] === '1.2')![3]), comps[1 * 5 + 2]);
+  // Every piece row (not total/actual/pattern) adds up to the model's score.
+  const pieces = rows.slice(1).filter((r) => !['total', 'actual', 'pattern'].includes(r[0]));
+  assert.equal(pieces.length, 4 + comps.length);
+  const sum = pieces.reduce((a, r) => a + Number(r[3]), 0);
+  assert.ok(Math.abs(sum - scoreResult.actual) < 1e-6, `${sum} vs ${scoreResult.actual}`);
   assert.deepEqual(problems, []);
   await page.close();
 });

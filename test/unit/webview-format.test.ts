@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { DlaResult, PatchResult } from '../../src/protocol/results';
+import type { DlaResult, PatchResult, ScoreAttributionResult } from '../../src/protocol/results';
 import { attendedBy, attendsTo, attentionCsv, headPattern, headRefs } from '../../webview/attention/pattern';
-import { sumCheck } from '../../webview/result/dlaCheck';
+import { scoreCheck, sumCheck } from '../../webview/result/dlaCheck';
 import { csvField, toCsv } from '../../webview/shared/csv';
 import { fileSafe, formatValue, posLabels, showToken } from '../../webview/shared/format';
-import { heatmapsCsv, patchHeatmaps } from '../../webview/shared/grid';
-import { sampleAttention } from '../support/webviewSamples';
+import { heatmapsCsv, patchHeatmaps, scoreHeatmap } from '../../webview/shared/grid';
+import { sampleAttention, sampleRuns } from '../support/webviewSamples';
 
 test('tokens are labelled as the seeds show them', () => {
   assert.equal(showToken(' Mary'), '·Mary');
@@ -80,6 +80,49 @@ test('DLA sum check compares Σ pieces + bias with the actual logit difference',
   const bad = sumCheck({ ...r, actual: 1.31 });
   assert.equal(bad.ok, false);
   assert.match(bad.text, /DIFFER by 1\.00e-2/);
+});
+
+function scoreResult(over: Partial<ScoreAttributionResult> = {}): ScoreAttributionResult {
+  // Layer 2 of a 2-head model: 2 earlier layers × (2 heads + MLP); pieces are dyadic so sums are exact.
+  const values = [0.5, -0.25, 1, 0.125, 0, -2];
+  return { layer: 2, head: 1, side: 'key', queryPos: 3, keyPos: 1, components: { dims: [2, 3], values }, embed: 4, posEmbed: -0.5, attnBias: 0.25, otherBias: -1, total: 2.125, actual: 2.125, pattern: 0.3, prompts: 1, strTokens: ['a', 'b', 'c', 'd'], ...over };
+}
+
+test('score attribution check adds every piece (misc row included) and compares with hook_attn_scores', () => {
+  // 0.5 − 0.25 + 1 + 0.125 + 0 − 2 + 4 − 0.5 + 0.25 − 1 = 2.125
+  const ok = scoreCheck(scoreResult({ actual: 2.125 + 1e-6 }));
+  assert.equal(ok.ok, true);
+  assert.match(ok.text, /^Σ pieces = 2\.125000 vs the model's score \(hook_attn_scores\): 2\.125001, agree to 1e-5$/);
+  // A rotary model has no W_pos piece: the sum must not count it.
+  assert.equal(scoreCheck(scoreResult({ posEmbed: null, actual: 2.625 })).ok, true);
+  const bad = scoreCheck(scoreResult({ actual: 2.2 }));
+  assert.equal(bad.ok, false);
+  assert.match(bad.text, /DIFFER by 7\.50e-2/);
+});
+
+test('score attribution map: a misc row of tagged pieces above the layers, heads then MLP, padded when the pieces outnumber the columns', () => {
+  const s = scoreHeatmap(scoreResult());
+  assert.deepEqual(s.rowLabels, ['misc', '0', '1']);
+  assert.deepEqual(s.rowLayers, [null, 0, 1]);
+  // 4 misc pieces but only 2 heads + MLP: one padding column, empty (NaN) in the layer rows.
+  assert.deepEqual(s.colLabels, ['0', '1', 'MLP', '']);
+  assert.equal(s.headCols, 2);
+  assert.deepEqual(s.cellTags!.slice(0, 4), ['W_E', 'W_pos', 'b_O', 'b_K']);
+  assert.deepEqual(s.values.slice(0, 4), [4, -0.5, 0.25, -1]);
+  assert.deepEqual(s.values.slice(4, 7), [0.5, -0.25, 1]);
+  assert.ok(Number.isNaN(s.values[7]) && Number.isNaN(s.values[11]));
+  assert.equal(s.cellNames![4 + 2], 'MLP 0');
+  assert.equal(s.cellNames![8 + 1], 'head 1.1');
+  assert.equal(s.colourMax, 4);
+  // Query side, rotary: no W_pos, and the fixed side's bias is b_Q; 3 pieces fit 3 columns.
+  const q = scoreHeatmap(scoreResult({ side: 'query', posEmbed: null }));
+  assert.deepEqual(q.colLabels, ['0', '1', 'MLP']);
+  assert.deepEqual(q.cellTags!.slice(0, 3), ['W_E', 'b_O', 'b_Q']);
+  // The sample run's map: 4 heads + MLP, nothing padded, every value finite.
+  const sample = scoreHeatmap(sampleRuns().score.result as ScoreAttributionResult);
+  assert.equal(sample.colLabels.length, 5);
+  assert.equal(sample.values.filter((v) => Number.isNaN(v)).length, 1, 'only the misc row\'s fifth cell is empty');
+  assert.equal(scoreCheck(sampleRuns().score.result as ScoreAttributionResult).ok, true);
 });
 
 test('attention helpers: rows are distributions, columns read the transpose', () => {

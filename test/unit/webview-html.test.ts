@@ -50,5 +50,6 @@ test('a head click finds the prompt of the run it came from', () => {
   const runs = sampleRuns();
   assert.equal(promptForRun(runs.head_out, 0), IOI_PROMPT);
   assert.equal(promptForRun(runs.logit_lens, 0), IOI_PROMPT);
+  assert.equal(promptForRun(runs.score, 0), IOI_PROMPT);
   assert.equal(promptForRun(runs.heads, 0), undefined);
 });

@@ -1,6 +1,6 @@
 /**
  * The result panel's app: shows any saved run (patching, path patching, head scores,
- * DLA, logit lens, ablation, test prompt) and its export toolbar.
+ * DLA, attention score attribution, logit lens, ablation, test prompt) and its export toolbar.
  */
 import type { SavedRun } from '../../src/protocol/ops';
 import { isExportRequestMessage, isRunShowMessage, runPanelState } from '../../src/protocol/webview';
@@ -12,6 +12,7 @@ import { renderAblate } from './ablateView';
 import { renderDla } from './dlaView';
 import { renderLens } from './lensView';
 import { renderPatch } from './patchView';
+import { renderScore } from './scoreView';
 import { renderTestPrompt } from './testPromptView';
 import type { ViewContext, ViewRenderer } from './view';
 
@@ -20,6 +21,7 @@ const RENDERERS: Partial<Record<SavedRun['command'], ViewRenderer>> = {
   'path-patch': renderPatch,
   heads: renderPatch,
   dla: renderDla,
+  'score-attribution': renderScore,
   'logit-lens': renderLens,
   ablate: renderAblate,
   'test-prompt': renderTestPrompt,

@@ -4,7 +4,7 @@
  * transformer_lens.patching: [L,T], [L,H], [3,L,T] (block_every), [5,L,H]
  * (attn_head_all_pos_every) and [L,T,H] (the _by_pos kinds).
  */
-import type { DlaResult, HeadsResult, PatchResult, PathPatchResult } from '../../src/protocol/results';
+import type { DlaResult, HeadsResult, PatchResult, PathPatchResult, ScoreAttributionResult } from '../../src/protocol/results';
 import { maxAbs } from './colour';
 import { toCsv } from './csv';
 import { indexLabels, posLabels } from './format';
@@ -22,6 +22,19 @@ export interface HeatmapSpec {
   colourMax: number;
   /** Set for one head's slice of an [L,T,H] result, so cells carry data-head too. */
   head?: number;
+  /** The layer each row stands for (data-layer, head clicks); null for a row that is not a layer (a "misc" row). Default: the row index. */
+  rowLayers?: (number | null)[];
+  /** Only the columns before this one are heads (an "MLP" column after them is not). Default: every column. */
+  headCols?: number;
+  /** Per cell, row-major: what it is ("head 1.2", "MLP 1", "W_E"), for the tooltip and aria-label. A NaN value is an empty cell. */
+  cellNames?: string[];
+  /** Per cell: a short tag written inside it ('' for none), as the notebooks tag a misc row's W_E, W_pos, b_K. */
+  cellTags?: string[];
+  /** Axis titles; default "layer" and "head" / "position". */
+  rowTitle?: string;
+  colTitle?: string;
+  /** A line under the map (e.g. a sum check), so it travels with the exported figure. */
+  note?: string;
 }
 
 /** For [L,T,H] results: one head's slice, or a facet per head. */
@@ -105,6 +118,60 @@ export function dlaHeadHeatmap(r: DlaResult): HeatmapSpec {
     colLabels: indexLabels(H),
     values: r.heads.values.slice(),
     colourMax: maxAbs(r.heads.values),
+  };
+}
+
+/** A misc-row piece of a score attribution: its tag in the cell, its name, its value. */
+export interface ScoreMiscPiece { tag: string; name: string; value: number }
+
+/** The pieces that are not a head or an MLP: embeddings and biases (W_pos absent for rotary models). */
+export function scoreMiscPieces(r: ScoreAttributionResult): ScoreMiscPiece[] {
+  const fixed = r.side === 'key' ? 'b_K' : 'b_Q';
+  return [
+    { tag: 'W_E', name: 'W_E: the token embedding (hook_embed)', value: r.embed },
+    ...(r.posEmbed === null ? [] : [{ tag: 'W_pos', name: 'W_pos: the positional embedding (hook_pos_embed)', value: r.posEmbed }]),
+    { tag: 'b_O', name: 'b_O: the earlier layers\' attention output biases', value: r.attnBias },
+    { tag: fixed, name: `${fixed}: this side's bias against the fixed ${r.side === 'key' ? 'query' : 'key'} (with ln1's bias when not folded)`, value: r.otherBias },
+  ];
+}
+
+/**
+ * Attention score attribution as the notebooks draw it: a "misc" row (W_E, W_pos, the
+ * biases, each a tagged cell) above one row per earlier layer, columns heads 0..H-1 and
+ * "MLP". Columns are padded (empty cells) should the misc pieces outnumber them.
+ */
+export function scoreHeatmap(r: ScoreAttributionResult): HeatmapSpec {
+  const [L, C0] = r.components.dims;
+  const H = C0 - 1;
+  if (L * C0 !== r.components.values.length) throw new Error(`score attribution: dims [${L}, ${C0}] do not match ${r.components.values.length} values`);
+  const misc = scoreMiscPieces(r);
+  const C = Math.max(C0, misc.length);
+  const colLabels = [...indexLabels(H), 'MLP', ...Array.from({ length: C - C0 }, () => '')];
+  const values: number[] = [];
+  const cellNames: string[] = [];
+  const cellTags: string[] = [];
+  for (let c = 0; c < C; c++) {
+    values.push(misc[c]?.value ?? NaN);
+    cellNames.push(misc[c]?.name ?? '');
+    cellTags.push(misc[c]?.tag ?? '');
+  }
+  for (let l = 0; l < L; l++) for (let c = 0; c < C; c++) {
+    values.push(c < C0 ? r.components.values[l * C0 + c] : NaN);
+    cellNames.push(c < H ? `head ${l}.${c}` : c === H ? `MLP ${l}` : '');
+    cellTags.push('');
+  }
+  return {
+    title: `Contribution to L${r.layer}H${r.head}'s attention score (${r.side} side)`,
+    rowLabels: ['misc', ...indexLabels(L)],
+    rowLayers: [null, ...Array.from({ length: L }, (_, l) => l)],
+    colAxis: 'head',
+    colLabels,
+    headCols: H,
+    values,
+    colourMax: maxAbs(values),
+    cellNames,
+    cellTags,
+    colTitle: 'component (heads, MLP)',
   };
 }
 

@@ -3,9 +3,12 @@
  * diverging colours centred at 0, a legend, a tooltip, and keyboard navigation (arrows
  * move between cells, Enter opens a head's attention pattern). Each cell is a rect with
  * data-layer, data-pos/data-head, data-value (full precision) and an aria-label.
+ * Optional spec fields add a row that is not a layer, columns that are not heads, named
+ * and tagged cells, and empty (NaN) cells: the score-attribution map's "misc" row and
+ * "MLP" column.
  */
 import { select } from 'd3-selection';
-import { divergingColour } from './colour';
+import { divergingColour, textColourOn } from './colour';
 import { centreOf, hideTooltip, showTooltip } from './dom';
 import { formatValue } from './format';
 import type { HeatmapSpec } from './grid';
@@ -21,6 +24,8 @@ let gradientCount = 0;
 
 export function cellLabel(spec: HeatmapSpec, row: number, col: number): string {
   const v = spec.values[row * spec.colLabels.length + col];
+  const name = spec.cellNames?.[row * spec.colLabels.length + col];
+  if (name) return `${spec.title}: ${name}: ${formatValue(v)}`;
   const head = spec.head !== undefined ? `, head ${spec.head}` : '';
   return `${spec.title}: layer ${spec.rowLabels[row]}, ${spec.colAxis} ${spec.colLabels[col]}${head}: ${formatValue(v)}`;
 }
@@ -36,11 +41,17 @@ export function renderHeatmap(parent: HTMLElement, spec: HeatmapSpec, opts: Heat
   const left = rotate ? Math.max(64, Math.min(140, longest * 3.5 - cellW / 2 + 12)) : 64;
   const top = 30;
   const bottom = rotate ? Math.min(130, longest * 5 + 30) : 36;
+  const noteH = spec.note ? 18 : 0;
   const legendW = 70;
-  const width = left + C * cellW + 16 + legendW;
-  const height = top + R * cellH + bottom;
-  const clickable = !!opts.onHead && (spec.colAxis === 'head' || spec.head !== undefined);
+  // A note is one line of ~6.2 px characters: widen the figure rather than clip it.
+  const width = Math.max(left + C * cellW + 16 + legendW, spec.note ? 8 + spec.note.length * 6.2 : 0);
+  const height = top + R * cellH + bottom + noteH;
+  const headAxis = spec.colAxis === 'head' || spec.head !== undefined;
   const headOf = (col: number) => (spec.head !== undefined ? spec.head : col);
+  const layerOf = (row: number): number | null => (spec.rowLayers ? spec.rowLayers[row] : row);
+  const isHead = (row: number, col: number) => headAxis && col < (spec.headCols ?? C) && layerOf(row) !== null;
+  const empty = (v: number) => Number.isNaN(v);
+  const clickableAt = (d: { v: number; r: number; c: number }) => !!opts.onHead && isHead(d.r, d.c) && !empty(d.v);
 
   const svg = select(parent)
     .append('svg')
@@ -59,23 +70,43 @@ export function renderHeatmap(parent: HTMLElement, spec: HeatmapSpec, opts: Heat
     .selectAll('rect.cell')
     .data(spec.values.map((v, k) => ({ v, r: Math.floor(k / C), c: k % C })))
     .join('rect')
-    .attr('class', clickable ? 'cell clickable' : 'cell')
+    .attr('class', (d) => (empty(d.v) ? 'cell empty' : clickableAt(d) ? 'cell clickable' : 'cell'))
     .attr('x', (d) => d.c * cellW)
     .attr('y', (d) => d.r * cellH)
     .attr('width', cellW - 1)
     .attr('height', cellH - 1)
-    .attr('fill', (d) => divergingColour(d.v, spec.colourMax))
-    .attr('data-layer', (d) => d.r)
-    .attr('data-value', (d) => String(d.v))
-    .attr('aria-label', (d) => cellLabel(spec, d.r, d.c))
-    .attr('role', clickable ? 'button' : 'img')
+    .attr('fill', (d) => (empty(d.v) ? 'none' : divergingColour(d.v, spec.colourMax)))
+    .attr('data-layer', (d) => layerOf(d.r))
+    .attr('data-value', (d) => (empty(d.v) ? null : String(d.v)))
+    .attr('aria-label', (d) => (empty(d.v) ? 'empty' : cellLabel(spec, d.r, d.c)))
+    .attr('role', (d) => (clickableAt(d) ? 'button' : 'img'))
     .attr('tabindex', (d) => (d.r === 0 && d.c === 0 ? 0 : -1));
   if (spec.colAxis === 'pos') cells.attr('data-pos', (d) => d.c);
-  if (spec.colAxis === 'head' || spec.head !== undefined) cells.attr('data-head', (d) => headOf(d.c));
+  if (headAxis) cells.attr('data-head', (d) => (isHead(d.r, d.c) ? headOf(d.c) : null));
+  if (spec.cellTags) {
+    cells.attr('data-tag', (d) => spec.cellTags![d.r * C + d.c] || null);
+    // Tags sit on their cell in black or white, whichever reads on its colour; the rect keeps the pointer.
+    grid
+      .selectAll('text.cell-tag')
+      .data(spec.values.map((v, k) => ({ v, tag: spec.cellTags![k], r: Math.floor(k / C), c: k % C })).filter((d) => d.tag && !empty(d.v)))
+      .join('text')
+      .attr('class', 'cell-tag')
+      .attr('x', (d) => d.c * cellW + (cellW - 1) / 2)
+      .attr('y', (d) => d.r * cellH + (cellH - 1) / 2)
+      .attr('dy', '0.35em')
+      .attr('text-anchor', 'middle')
+      .attr('pointer-events', 'none')
+      .attr('aria-hidden', 'true')
+      .style('fill', (d) => textColourOn(divergingColour(d.v, spec.colourMax)))
+      .text((d) => d.tag);
+  }
 
-  const tipAt = (d: { r: number; c: number }, x: number, y: number) => {
-    const extra = clickable ? ['Click or Enter: attention pattern'] : [];
-    showTooltip([formatValue(spec.values[d.r * C + d.c]), `layer ${spec.rowLabels[d.r]}`, `${spec.colAxis} ${spec.colLabels[d.c]}`, ...extra], x, y);
+  const tipAt = (d: { v: number; r: number; c: number }, x: number, y: number) => {
+    if (empty(d.v)) return hideTooltip();
+    const extra = clickableAt(d) ? ['Click or Enter: attention pattern'] : [];
+    const name = spec.cellNames?.[d.r * C + d.c];
+    const where = name ? [name] : [`layer ${spec.rowLabels[d.r]}`, `${spec.colAxis} ${spec.colLabels[d.c]}`];
+    showTooltip([formatValue(d.v), ...where, ...extra], x, y);
   };
   cells
     .on('mousemove', (ev: MouseEvent, d) => tipAt(d, ev.pageX, ev.pageY))
@@ -84,7 +115,7 @@ export function renderHeatmap(parent: HTMLElement, spec: HeatmapSpec, opts: Heat
       const p = centreOf(this as Element);
       tipAt(d, p.x, p.y);
     })
-    .on('click', (_ev, d) => clickable && opts.onHead!(d.r, headOf(d.c)))
+    .on('click', (_ev, d) => clickableAt(d) && opts.onHead!(layerOf(d.r)!, headOf(d.c)))
     .on('keydown', function (ev: KeyboardEvent, d) {
       const moves: Record<string, [number, number]> = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
       if (ev.key in moves) {
@@ -96,8 +127,8 @@ export function renderHeatmap(parent: HTMLElement, spec: HeatmapSpec, opts: Heat
         next.setAttribute('tabindex', '0');
         next.focus();
         ev.preventDefault();
-      } else if ((ev.key === 'Enter' || ev.key === ' ') && clickable) {
-        opts.onHead!(d.r, headOf(d.c));
+      } else if ((ev.key === 'Enter' || ev.key === ' ') && clickableAt(d)) {
+        opts.onHead!(layerOf(d.r)!, headOf(d.c));
         ev.preventDefault();
       }
     });
@@ -113,7 +144,7 @@ export function renderHeatmap(parent: HTMLElement, spec: HeatmapSpec, opts: Heat
     .attr('dy', '0.35em')
     .attr('text-anchor', 'end')
     .text((d) => d);
-  svg.append('text').attr('class', 'axis-title').attr('transform', `translate(14,${top + (R * cellH) / 2}) rotate(-90)`).attr('text-anchor', 'middle').text('layer');
+  svg.append('text').attr('class', 'axis-title').attr('transform', `translate(14,${top + (R * cellH) / 2}) rotate(-90)`).attr('text-anchor', 'middle').text(spec.rowTitle ?? 'layer');
   const cols = grid
     .selectAll('text.col')
     .data(spec.colLabels)
@@ -125,7 +156,13 @@ export function renderHeatmap(parent: HTMLElement, spec: HeatmapSpec, opts: Heat
   } else {
     cols.attr('text-anchor', 'middle').attr('x', (_d, j) => j * cellW + cellW / 2).attr('y', R * cellH + 14);
   }
-  svg.append('text').attr('class', 'axis-title').attr('x', left + (C * cellW) / 2).attr('y', height - 4).attr('text-anchor', 'middle').text(spec.colAxis === 'head' ? 'head' : 'position');
+  svg.append('text').attr('class', 'axis-title').attr('x', left + (C * cellW) / 2).attr('y', height - 4 - noteH).attr('text-anchor', 'middle').text(spec.colTitle ?? (spec.colAxis === 'head' ? 'head' : 'position'));
+  if (spec.note) {
+    const note = svg.append('text').attr('class', 'note').attr('x', 8).attr('y', height - 4).text(spec.note).node()!;
+    // The estimate above misses wide fonts; once in the document the text can be measured.
+    const need = Math.ceil(16 + (note.isConnected ? note.getComputedTextLength() : 0));
+    if (need > width) svg.attr('width', need).attr('viewBox', `0 0 ${need} ${height}`);
+  }
 
   drawLegend(svg.node()!, left + C * cellW + 16, top, Math.max(60, R * cellH), spec.colourMax, opts.legendTitle);
   return svg.node()!;

@@ -6,7 +6,8 @@
  * On a prompt set (a tree node, a `*.circuit.json` editor, `spec`/`specFile`) the positions
  * are resolved in each prompt and the pieces averaged; the key defaults to each prompt's
  * answer token. On one prompt (`prompt`, the selection, an input box) the key is one of its
- * tokens. The query defaults to the last token.
+ * tokens. The query is asked for after the key (the last token first); when the arguments
+ * give the key, it is the last token unless they say otherwise.
  */
 import * as vscode from 'vscode';
 import { UserError } from '../../engine/errors';
@@ -86,8 +87,9 @@ export const scoreAttribution: CommandModule = {
     }
 
     // The positions are picked from the (first) prompt's tokens, as the model splits them.
+    // A key given without a query (tests, other commands) means the last token, unasked.
     let key = a.key;
-    let query = a.query;
+    let query = a.query ?? (key !== undefined ? -1 : undefined);
     if (key === undefined || query === undefined) {
       const first = source.spec ? source.spec.prompts[0]?.clean : source.prompt;
       if (first === undefined) throw new UserError('the prompt set has no prompts');

@@ -157,6 +157,30 @@ describe('Circuit Explorer extension', function () {
     assert.ok(close(r.actual, residPre.run.result.clean, 2e-3), `actual ${r.actual} vs clean ${residPre.run.result.clean}`);
   });
 
+  it('Attention Score Attribution (L2H2, key side, each prompt\'s answer): saved, shown, and the pieces add up to the model\'s score', async () => {
+    const { file, run } = await exec<CommandOutcome<'score-attribution'>>('scoreAttribution', { specFile: ioiFile(), head: '2.2', side: 'key', key: 'answer' });
+    assert.equal(savedJson(file).command, 'score-attribution');
+    const shown = api.panels.result();
+    assert.equal(shown?.file, file, 'the result panel shows the new run');
+    assert.equal(shown?.run.command, 'score-attribution');
+    const r = run.result;
+    assert.deepEqual([r.layer, r.head, r.side, r.prompts], [2, 2, 'key', 8]);
+    // Rows: the two earlier layers; columns: their 4 heads and the MLP.
+    assert.deepEqual(r.components.dims, [2, 5]);
+    const sum = r.components.values.reduce((a, b) => a + b, 0) + r.embed + (r.posEmbed ?? 0) + r.attnBias + r.otherBias;
+    assert.ok(Math.abs(sum - r.actual) < 1e-4, `Σ pieces ${sum} vs hook_attn_scores ${r.actual}`);
+    // The key is the first prompt's answer token, the query its last token.
+    const first = (JSON.parse(readFileSync(ioiFile(), 'utf8')) as { prompts: { answer: string }[] }).prompts[0];
+    assert.equal(r.strTokens[r.keyPos], first.answer);
+    assert.equal(r.queryPos, r.strTokens.length - 1);
+    assert.ok(r.pattern > 0 && r.pattern < 1, `attention probability ${r.pattern}`);
+    // One prompt, query side, the key named by its token: the same identity holds.
+    const one = (await exec<CommandOutcome<'score-attribution'>>('scoreAttribution', { prompt: 'When John and Mary went to the shops, John gave the bag to', head: '2.1', side: 'query', key: ' Mary' })).run.result;
+    assert.equal(one.keyPos, 4);
+    const oneSum = one.components.values.reduce((a, b) => a + b, 0) + one.embed + (one.posEmbed ?? 0) + one.attnBias + one.otherBias;
+    assert.ok(Math.abs(oneSum - one.actual) < 1e-4, `Σ pieces ${oneSum} vs hook_attn_scores ${one.actual}`);
+  });
+
   it('Logit Lens: the last layer is the model\'s own prediction', async () => {
     const { run } = await exec<CommandOutcome<'logit-lens'>>('logitLens', { prompt: 'It was all about salt and', tokens: [' pepper'] });
     const last = run.result.layers.at(-1)!;

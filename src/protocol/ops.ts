@@ -37,7 +37,16 @@ export type OpRequest =
   | { op: 'tokenize'; text: string; prependBos?: boolean }
   | { op: 'test-prompt'; prompt: string; answer: string; topK?: number; prependBos?: boolean }
   | { op: 'run'; prompt: string; hooks?: string[]; topK?: number; prependBos?: boolean }
-  | { op: 'patch'; spec: PromptSetFile; kind: PatchKind; noising?: boolean; /** Activations of one chunk of the sweep, MB (default 1024). */ memoryBudgetMB?: number }
+  | {
+      op: 'patch';
+      spec: PromptSetFile;
+      kind: PatchKind;
+      noising?: boolean;
+      /** Activations of one chunk of the sweep, MB (default 1024). */
+      memoryBudgetMB?: number;
+      /** 'attribution': the gradient estimate of every site from one backward pass (default 'activation'). */
+      method?: 'activation' | 'attribution';
+    }
   | { op: 'path-patch'; spec: PromptSetFile; receivers: string[]; receiverInput: 'q' | 'k' | 'v' | 'resid'; /** As for patch. */ memoryBudgetMB?: number }
   | { op: 'dla'; spec: PromptSetFile }
   | { op: 'logit-lens'; prompt: string; pos?: number; tokens?: string[]; mode?: 'own-scale' | 'final-scale'; topK?: number; prependBos?: boolean }

@@ -46,6 +46,12 @@ export interface PatchResult {
   /** Token strings of the first prompt's clean run (for linking to attention patterns). */
   strTokens: string[];
   seconds: number;
+  /**
+   * 'activation' (absent = activation): every site patched and run. 'attribution':
+   * attribution patching, the first-order estimate Σ (source − base) · ∂metric/∂activation
+   * from one backward pass through the base run, normalised the same way.
+   */
+  method?: 'activation' | 'attribution';
 }
 
 export interface PathPatchResult {

@@ -21,9 +21,9 @@ import { UserError } from '../engine/errors';
 import { blockHook, type HookName } from '../engine/hooks';
 import type { Tensor } from '../engine/tensor';
 import type { Model } from '../engine/types';
-import type { ModelConfig } from '../engine/weights';
 import type { ScoreAttributionResult } from '../protocol/results';
 import { lnDot } from './attribution';
+import { rotate } from './rotary';
 
 export type ScoreSide = ScoreAttributionResult['side'];
 
@@ -63,23 +63,6 @@ export function resolvePosition(
   const at = prompt.tokens.indexOf(id);
   if (at < 0) throw new UserError(`${ref === 'answer' || ref === 'wrong' ? `the ${ref} token` : `token ${JSON.stringify(ref)}`} does not occur in ${prompt.label}: ${shown()}`);
   return at;
-}
-
-/** GPT-NeoX rotate_half rotation of the first `rotaryDim` dims of `x` by position `pos`; sign −1 rotates back (Rᵀ). */
-function rotate(x: Float64Array, pos: number, cfg: ModelConfig, sign: 1 | -1): Float64Array {
-  if (cfg.positional !== 'rotary') return x;
-  const out = Float64Array.from(x);
-  const half = cfg.rotaryDim / 2;
-  for (let i = 0; i < half; i++) {
-    const angle = pos * Math.pow(cfg.rotaryBase, (-2 * i) / cfg.rotaryDim);
-    const c = Math.cos(angle);
-    const s = sign * Math.sin(angle);
-    const x1 = x[i];
-    const x2 = x[i + half];
-    out[i] = x1 * c - x2 * s;
-    out[i + half] = x2 * c + x1 * s;
-  }
-  return out;
 }
 
 function get(cache: Map<HookName, Tensor>, hook: HookName): Tensor {

@@ -23,6 +23,7 @@ import { RunsView } from './views/runsView';
 import { ablateHeads } from './commands/ablateHeads';
 import { activationPatching } from './commands/activationPatching';
 import { addPrompt } from './commands/addPrompt';
+import { attributionPatching } from './commands/attributionPatching';
 import { detectHeadTypes } from './commands/detectHeadTypes';
 import { directLogitAttribution } from './commands/directLogitAttribution';
 import { editPrompt } from './commands/editPrompt';
@@ -39,7 +40,7 @@ import { testPrompt } from './commands/testPrompt';
 import { unloadModel } from './commands/unloadModel';
 
 export const COMMANDS: readonly CommandModule[] = [
-  loadModel, unloadModel, testPrompt, showAttention, activationPatching, pathPatching, directLogitAttribution, scoreAttribution,
+  loadModel, unloadModel, testPrompt, showAttention, activationPatching, attributionPatching, pathPatching, directLogitAttribution, scoreAttribution,
   logitLens, ablateHeads, detectHeadTypes, exportFigure, openRun, addPrompt, editPrompt, removePrompt, revealPrompt,
 ];
 

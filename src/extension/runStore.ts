@@ -7,15 +7,26 @@
 import { mkdir, readdir, readFile, rename, stat, writeFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SavedRun } from '../protocol/ops';
+import type { PatchResult } from '../protocol/results';
 
 /** `20261123T150831123Z`: sorts by time as a string and is valid in every file system. */
 export function runTimestamp(d = new Date()): string {
   return d.toISOString().replace(/[-:.]/g, '');
 }
 
+/** A patching run made by attribution patching (its result says so; old runs say nothing and were activation patching). */
+export function isAttributionRun(run: SavedRun): boolean {
+  return run.command === 'patch' && (run.result as PatchResult).method === 'attribution';
+}
+
+/** `patch-<kind>` (activation patching), `attrib-<kind>` (attribution patching) or the command. */
+export function runKindName(run: SavedRun): string {
+  if (run.spec.op !== 'patch') return run.command;
+  return `${isAttributionRun(run) ? 'attrib' : 'patch'}-${run.spec.kind}`;
+}
+
 export function runFileName(run: SavedRun, d = new Date()): string {
-  const kind = run.spec.op === 'patch' ? `patch-${run.spec.kind}` : run.command;
-  return `${runTimestamp(d)}-${kind}.json`;
+  return `${runTimestamp(d)}-${runKindName(run)}.json`;
 }
 
 /** Test seam: runs between writing the temp file and renaming it (where a crash would hit). */

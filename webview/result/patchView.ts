@@ -1,33 +1,23 @@
 /**
- * Activation patching, path patching and head-detector results as heatmaps. The
+ * Activation and attribution patching, path patching and head-detector results as heatmaps. The
  * by-position head kinds ([L,T,H]) get a head chooser: every head as a facet, or one.
  */
 import type { SavedRun } from '../../src/protocol/ops';
 import type { HeadsResult, PatchResult, PathPatchResult } from '../../src/protocol/results';
 import { clear, el } from '../shared/dom';
-import { formatValue, fileSafe } from '../shared/format';
 import type { HeadChoice, HeatmapSpec } from '../shared/grid';
 import { headsHeatmaps, heatmapsCsv, patchHeatmaps } from '../shared/grid';
 import { renderHeatmap } from '../shared/heatmap';
 import type { Exportable } from '../shared/toolbar';
+import { patchExportName, patchSummary } from './patchText';
 import type { ViewContext } from './view';
-
-function summary(run: SavedRun): string {
-  if (run.command === 'heads') return 'Head detector scores (TransformerLens detect_head).';
-  const r = run.result as PatchResult | PathPatchResult;
-  const what = run.command === 'path-patch'
-    ? `Path patching into ${(r as PathPatchResult).receivers.join(', ') || 'the residual stream'} (${(r as PathPatchResult).receiverInput})`
-    : `Activation patching, ${(r as PatchResult).kind}, ${(r as PatchResult).noising ? 'noising' : 'denoising'}`;
-  return `${what}. Mean logit difference: clean ${formatValue(r.clean)}, corrupted ${formatValue(r.corrupted)}. ` +
-    'Values are the normalised metric: 1 = clean behaviour, 0 = corrupted. Blue positive, red negative.';
-}
 
 export function renderPatch(root: HTMLElement, run: SavedRun, ctx: ViewContext): Exportable {
   const isHeads = run.command === 'heads';
   const r = run.result as PatchResult | PathPatchResult | HeadsResult;
   const byPos = !isHeads && 'kind' in r && r.kind.endsWith('_by_pos') && r.dims.length === 3;
-  const name = fileSafe(isHeads ? 'heads' : 'kind' in r ? r.kind : 'path-patch');
-  root.appendChild(el('p', { cls: 'summary', text: summary(run) }));
+  const name = patchExportName(run);
+  root.appendChild(el('p', { cls: 'summary', text: patchSummary(run) }));
 
   let choice: HeadChoice = 'each';
   if (byPos) {

@@ -1,10 +1,13 @@
-/** Circuit Explorer: Activation Patching — one `transformer_lens.patching` sweep over a prompt set. */
+/**
+ * Circuit Explorer: Activation Patching — one `transformer_lens.patching` sweep over a
+ * prompt set — and the body it shares with Attribution Patching (attributionPatching.ts).
+ */
 import * as vscode from 'vscode';
 import type { PatchKind } from '../../protocol/results';
 import { UserError } from '../../engine/errors';
-import type { CommandModule } from '../services';
+import type { CommandModule, Services } from '../services';
 import { resolveSpec, type PromptArgs } from '../promptInput';
-import { runAndShow } from '../runAndShow';
+import { runAndShow, type CommandOutcome } from '../runAndShow';
 import { argsOf } from './args';
 
 /** Every kind, with what it patches (shown in the quick pick). */
@@ -27,19 +30,36 @@ export const PATCH_KINDS: readonly { kind: PatchKind; description: string }[] = 
   { kind: 'attn_head_pattern_by_pos', description: 'each head\'s pattern by query position' },
 ];
 
+/** How the two patching commands differ: the method asked of the op and the words shown. */
+export interface PatchingFlavour {
+  method: 'activation' | 'attribution';
+  /** "Activation Patching": the command's name in titles. */
+  name: string;
+  /** What the quick pick asks: "patch", "attribute". */
+  verb: string;
+}
+
+/**
+ * The body of both patching commands: the kind (argument or quick pick), the prompt set,
+ * then run, save and show. Activation patching sends no `method` (the op's default), so
+ * its saved requests stay as they were.
+ */
+export async function runPatchingCommand(s: Services, raw: unknown, f: PatchingFlavour): Promise<CommandOutcome<'patch'> | undefined> {
+  const a = argsOf<PromptArgs & { kind: PatchKind; noising: boolean }>(raw);
+  let kind = a.kind;
+  if (kind !== undefined && !PATCH_KINDS.some((k) => k.kind === kind)) throw new UserError(`unknown patching kind "${kind}": expected one of ${PATCH_KINDS.map((k) => k.kind).join(', ')}`);
+  if (!kind) {
+    const pick = await vscode.window.showQuickPick(PATCH_KINDS.map((k) => ({ label: k.kind, description: k.description })), { title: `${f.name}: what to ${f.verb}`, matchOnDescription: true });
+    if (!pick) return undefined;
+    kind = pick.label as PatchKind;
+  }
+  const got = await resolveSpec(s.session, a, f.name);
+  if (!got) return undefined;
+  const method = f.method === 'activation' ? {} : { method: f.method };
+  return runAndShow(s, { op: 'patch', spec: got.spec, kind, noising: a.noising ?? false, ...method }, `${f.name.toLowerCase()} (${kind})`);
+}
+
 export const activationPatching: CommandModule = {
   id: 'circuitExplorer.activationPatching',
-  async run(s, raw) {
-    const a = argsOf<PromptArgs & { kind: PatchKind; noising: boolean }>(raw);
-    let kind = a.kind;
-    if (kind !== undefined && !PATCH_KINDS.some((k) => k.kind === kind)) throw new UserError(`unknown patching kind "${kind}": expected one of ${PATCH_KINDS.map((k) => k.kind).join(', ')}`);
-    if (!kind) {
-      const pick = await vscode.window.showQuickPick(PATCH_KINDS.map((k) => ({ label: k.kind, description: k.description })), { title: 'Activation Patching: what to patch', matchOnDescription: true });
-      if (!pick) return undefined;
-      kind = pick.label as PatchKind;
-    }
-    const got = await resolveSpec(s.session, a, 'Activation Patching');
-    if (!got) return undefined;
-    return runAndShow(s, { op: 'patch', spec: got.spec, kind, noising: a.noising ?? false }, `activation patching (${kind})`);
-  },
+  run: (s, raw) => runPatchingCommand(s, raw, { method: 'activation', name: 'Activation Patching', verb: 'patch' }),
 };

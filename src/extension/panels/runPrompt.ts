@@ -3,6 +3,7 @@
  * be tested without VS Code.
  */
 import type { SavedRun } from '../../protocol/ops';
+import { isAttributionRun } from '../runStore';
 
 /** The prompt text to show attention on, or undefined when the run has none (head detectors). */
 export function promptForRun(run: SavedRun, promptIndex: number): string | undefined {
@@ -11,8 +12,9 @@ export function promptForRun(run: SavedRun, promptIndex: number): string | undef
   return spec.prompt ?? spec.text;
 }
 
-/** The panel title of a run. */
+/** The panel title of a run; attribution patching runs say `attrib` where activation patching says `patch`. */
 export function runTitle(run: SavedRun): string {
   const kind = (run.result as { kind?: string }).kind;
-  return `${run.command}${kind ? ` ${kind}` : ''} · ${run.model.id}`;
+  const what = isAttributionRun(run) ? 'attrib' : run.command;
+  return `${what}${kind ? ` ${kind}` : ''} · ${run.model.id}`;
 }

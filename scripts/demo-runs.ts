@@ -17,6 +17,7 @@ export async function demoRuns(): Promise<{ runs: Record<string, SavedRun>; atte
   const requests: Record<string, OpRequest> = {
     resid_pre: { op: 'patch', spec, kind: 'resid_pre' },
     head_out: { op: 'patch', spec, kind: 'attn_head_out_all_pos' },
+    attribution: { op: 'patch', spec, kind: 'attn_head_out_all_pos', method: 'attribution' },
     block_every: { op: 'patch', spec, kind: 'block_every' },
     head_every: { op: 'patch', spec, kind: 'attn_head_all_pos_every' },
     head_by_pos: { op: 'patch', spec, kind: 'attn_head_out_by_pos' },

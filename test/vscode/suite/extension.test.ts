@@ -139,6 +139,23 @@ describe('Circuit Explorer extension', function () {
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 
+  it('Attribution Patching (attn_head_out_all_pos): saved as attribution, [3, 4], finite, the same clean/corrupted as activation patching', async () => {
+    const { file, run } = await exec<CommandOutcome<'patch'>>('attributionPatching', { specFile: ioiFile(), kind: 'attn_head_out_all_pos' });
+    const saved = savedJson(file) as unknown as typeof run;
+    assert.equal(saved.result.method, 'attribution');
+    assert.equal(saved.spec.method, 'attribution');
+    assert.match(file, /-attrib-attn_head_out_all_pos\.json$/);
+    const r = saved.result;
+    assert.deepEqual(r.dims, [3, 4]);
+    assert.equal(r.values.length, 12);
+    assert.ok(r.values.every(Number.isFinite), `non-finite value in ${r.values.join(', ')}`);
+    // The normalisation's two ends are real runs, not estimates: the card's numbers, and
+    // those of the activation patching run on the same set.
+    const act = residPre.run.result;
+    assert.ok(close(r.clean, act.clean, 1e-3) && close(r.corrupted, act.corrupted, 1e-3), `clean ${r.clean} vs ${act.clean}, corrupted ${r.corrupted} vs ${act.corrupted}`);
+    assert.ok(close(r.clean, -0.3109, 2e-3) && close(r.corrupted, 0.3109, 2e-3), `clean ${r.clean}, corrupted ${r.corrupted}`);
+  });
+
   it('Path Patching: no path from a head to a receiver in its own or a later layer; earlier senders carry some', async () => {
     const { run } = await exec<CommandOutcome<'path-patch'>>('pathPatching', { specFile: ioiFile(), receivers: '2.0,2.1', receiverInput: 'q' });
     const r = run.result;

@@ -11,6 +11,7 @@ import type { OpName, OpRequest, OpResult, Progress } from '../protocol/ops';
 import { ablateHeads } from './ablation';
 import { attentionPatterns } from './attention';
 import { directLogitAttribution } from './attribution';
+import { attributionPatch } from './attributionPatching';
 import { detectHeads, parseHeads } from './heads';
 import { logitLens } from './logitLens';
 import { activationPatch } from './patching';
@@ -70,6 +71,8 @@ export async function runOp(model: Model, req: OpRequest, ctx: OpContext = {}): 
     }
     case 'patch': {
       const set = loadPromptSet(req.spec, model.tokenizer, model.cfg.nCtx, { requireAnswers: true, requireCorrupted: true });
+      if (req.method !== undefined && req.method !== 'activation' && req.method !== 'attribution') throw new UserError(`patching method must be activation or attribution, got ${JSON.stringify(req.method)}`);
+      if (req.method === 'attribution') return attributionPatch(model, set, req.kind, { noising: req.noising, signal, onProgress });
       return activationPatch(model, set, req.kind, { noising: req.noising, signal, onProgress, memoryBudgetMB: budget(req.memoryBudgetMB) });
     }
     case 'path-patch': {

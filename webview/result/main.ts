@@ -11,6 +11,7 @@ import { onHostMessage, post, saveState } from '../shared/vscodeApi';
 import { renderAblate } from './ablateView';
 import { renderDla } from './dlaView';
 import { renderLens } from './lensView';
+import { isAttribution } from './patchText';
 import { renderPatch } from './patchView';
 import { renderScore } from './scoreView';
 import { renderTestPrompt } from './testPromptView';
@@ -36,7 +37,7 @@ const ctx: ViewContext = {
 
 function show(run: SavedRun, title: string | undefined): void {
   clear(root);
-  root.appendChild(el('h1', { text: title ?? `${run.command} · ${run.model.id}` }));
+  root.appendChild(el('h1', { text: title ?? `${isAttribution(run) ? 'attrib' : run.command} · ${run.model.id}` }));
   root.appendChild(buildToolbar(() => current));
   const body = el('main', { cls: 'view' });
   root.appendChild(body);

@@ -10,7 +10,8 @@ import { fileSafe, formatValue } from '../shared/format';
 
 const ATTRIBUTION = 'Attribution patching (gradient estimate: one backward pass, first order in the patched activation)';
 
-function isAttribution(run: SavedRun): boolean {
+/** Made by attribution patching (the host's `runTitle` says `attrib` for these too). */
+export function isAttribution(run: SavedRun): boolean {
   return run.command === 'patch' && (run.result as PatchResult).method === 'attribution';
 }
 

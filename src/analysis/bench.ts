@@ -17,6 +17,7 @@ import type { Model } from '../engine/types';
 import type { Progress } from '../protocol/ops';
 import type { PatchKind } from '../protocol/results';
 import { makeSyntheticCheckpoint } from '../engine/checkpoint/synthetic';
+import { attributionPatch } from './attributionPatching';
 import { promptPairs } from './patching';
 import type { PatchingPromptSet } from './patching';
 import { patchSites } from './sites';
@@ -55,6 +56,8 @@ export interface BenchSweep {
   speedup: number;
   /** Largest |fast − naive| of the raw metric: the two must agree. */
   maxAbsDiff: number;
+  /** Attribution patching of the same kind (its estimate, not the exact sweep): baselines and one backward pass per prompt. */
+  attributionSeconds: number;
 }
 
 export interface BenchResult {
@@ -165,7 +168,8 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
   }
   try {
     if (T > model.cfg.nCtx) throw new UserError(`bench: tokens ${T} is more than ${model.id}'s context of ${model.cfg.nCtx}`);
-    const { clean, corrupted, targets } = promptPairs(benchPrompts(model, P, T));
+    const set = benchPrompts(model, P, T);
+    const { clean, corrupted, targets } = promptPairs(set);
     const differAt = clean[0].findIndex((t, i) => t !== corrupted[0][i]);
     // Warm-up: the first run of each session allocates.
     await baselineRun(model, clean, targets, [], opts.signal);
@@ -205,7 +209,11 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
       const fastSeconds = baselineSeconds + fastBest;
       const naiveSeconds = baselineSeconds + naiveBest;
       const maxAbsDiff = sample.reduce((m, site, i) => Math.max(m, Math.abs(fast[site] - naive[i])), 0);
-      sweeps.push({ kind, sites: sites.length, seconds: fastSeconds, naiveSeconds, naiveSitesTimed: n, rounds, speedup: naiveSeconds / fastSeconds, maxAbsDiff });
+      report(`${kind}: attribution patching (one backward pass per prompt)`);
+      const t4 = performance.now();
+      await attributionPatch(model, set, kind, { signal: opts.signal });
+      const attributionSeconds = seconds(t4);
+      sweeps.push({ kind, sites: sites.length, seconds: fastSeconds, naiveSeconds, naiveSitesTimed: n, rounds, speedup: naiveSeconds / fastSeconds, maxAbsDiff, attributionSeconds });
     }
     const reps = 3;
     const t3 = performance.now();

@@ -168,16 +168,25 @@ export const COMMANDS: Command[] = [
   },
   {
     name: 'patch',
-    summary: 'Activation patching (transformer_lens.patching): normalised logit difference per site, clean into corrupted.',
-    usage: `circuit-explorer patch --spec <file> --kind <${PATCH_KINDS.join('|')}> [--noising] [--memory-budget MB]`,
-    flags: [SPEC, { name: 'kind', type: 'string', value: 'kind', help: 'what to patch, as transformer_lens.patching names it' }, { name: 'noising', type: 'boolean', help: 'patch corrupted into clean instead' }, MEMORY_BUDGET],
+    summary: 'Activation patching (transformer_lens.patching): normalised logit difference per site, clean into corrupted; or its gradient estimate, attribution patching.',
+    usage: `circuit-explorer patch --spec <file> --kind <${PATCH_KINDS.join('|')}> [--noising] [--method activation|attribution] [--memory-budget MB]`,
+    flags: [
+      SPEC,
+      { name: 'kind', type: 'string', value: 'kind', help: 'what to patch, as transformer_lens.patching names it' },
+      { name: 'noising', type: 'boolean', help: 'patch corrupted into clean instead' },
+      { name: 'method', type: 'string', value: 'activation|attribution', help: 'activation: run every site (default); attribution: estimate every site from one backward pass' },
+      MEMORY_BUDGET,
+    ],
     loadsModel: true,
     async run(env) {
       const spec = need(env, 'patch', 'spec');
       const kind = parsePatchKind(need(env, 'patch', 'kind'));
+      const method = env.flags.method as string | undefined;
+      if (method !== undefined && method !== 'activation' && method !== 'attribution') throw new UsageError(`patch: --method must be activation or attribution, got "${method}"`);
       const file = await readSpec(spec, env.cwd);
-      const r = await op(env, { op: 'patch', spec: file, kind, noising: env.flags.noising === true, memoryBudgetMB: memoryBudget(env, 'patch') }, spec);
-      const head = `${r.kind} (${r.noising ? 'noising' : 'denoising'}): clean ${fmt(r.clean)}, corrupted ${fmt(r.corrupted)}, ${fmt(r.seconds, 2)} s\n`;
+      const r = await op(env, { op: 'patch', spec: file, kind, noising: env.flags.noising === true, memoryBudgetMB: memoryBudget(env, 'patch'), method }, spec);
+      const how = r.method === 'attribution' ? 'attribution patching, a first-order estimate; ' : '';
+      const head = `${r.kind} (${how}${r.noising ? 'noising' : 'denoising'}): clean ${fmt(r.clean)}, corrupted ${fmt(r.corrupted)}, ${fmt(r.seconds, 2)} s\n`;
       return { json: r, human: head + patchHeatmaps(r, 'normalised logit difference (1 = clean, 0 = corrupted)') };
     },
   },

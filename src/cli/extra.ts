@@ -39,7 +39,7 @@ export const extraCommands: Command[] = [
       const human =
         `${r.model.id}: ${r.model.layers} layers, d_model ${r.model.dModel}, ${r.model.heads} heads; ${r.prompts} prompts × ${r.tokens} tokens on ${r.machine.device} (${r.machine.cores} cores)\n` +
         `prompts: ${r.promptPairs}\n` +
-        table(['sweep', 'sites', 'seconds', 'naive s', 'speedup'], r.sweeps.map((s) => [s.kind, String(s.sites), fmt(s.seconds, 2), fmt(s.naiveSeconds, 2), `${fmt(s.speedup, 1)}×`])) +
+        table(['sweep', 'sites', 'seconds', 'naive s', 'speedup', 'attribution s'], r.sweeps.map((s) => [s.kind, String(s.sites), fmt(s.seconds, 2), fmt(s.naiveSeconds, 2), `${fmt(s.speedup, 1)}×`, fmt(s.attributionSeconds, 2)])) +
         `forward: ${fmt(r.forward.tokensPerSecond, 0)} tokens/s, model load ${fmt(r.loadSeconds, 1)} s, rss ${fmt(r.rssMB, 0)} MB\n`;
       return { json: r, human };
     },

@@ -54,6 +54,10 @@ test('every command prints the contract fields with --json', async () => {
   hasFields(patch, ['kind', 'dims', 'labels', 'values', 'clean', 'corrupted', 'seconds']);
   assert.deepEqual(patch.dims, [3, 4]);
 
+  const ap = await json('patch', '--spec', SPEC, '--kind', 'attn_head_out_all_pos', '--method', 'attribution');
+  assert.equal(ap.method, 'attribution');
+  assert.deepEqual(ap.dims, [3, 4]);
+
   const pp = await json('path-patch', '--spec', SPEC, '--receivers', '2.0', '--receiver-input', 'q');
   hasFields(pp, ['dims', 'values', 'seconds']);
 
@@ -109,6 +113,7 @@ test('bad input exits 2 with one error line', async () => {
     [['score-attribution', '--head', '1.0', '--prompt', 'It was all about salt and', '--key', ' Mary'], /token " Mary" does not occur in the prompt/],
     [['score-attribution', '--head', '1.0', '--spec', SPEC, '--side', 'both'], /--side must be key or query/],
     [['score-attribution', '--head', '1.0'], /give either --spec or --prompt/],
+    [['patch', '--spec', SPEC, '--kind', 'resid_pre', '--method', 'gradient'], /--method must be activation or attribution/],
   ];
   for (const [argv, message] of cases) {
     const r = await cli(...argv, '--json');

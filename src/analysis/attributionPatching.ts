@@ -72,9 +72,10 @@ export async function attributionPatch(model: Model, set: PatchingPromptSet, kin
   }
   const sums = new Float64Array(grid.sites.length);
   const P = clean.length;
+  const qkv = new Map<number, Float32Array>();
   for (let b = 0; b < P; b++) {
     opts.signal?.throwIfAborted();
-    const grads = logitDiffGradients(model, base.cache, b, T, targets.answerPos[b], targets.answerIds[b], targets.wrongIds[b]);
+    const grads = await logitDiffGradients(model, base.cache, b, T, targets.answerPos[b], targets.answerIds[b], targets.wrongIds[b], qkv);
     for (const sites of groups.values()) {
       const { hook, layer, maskDims } = sites[0];
       const g = grads[layer][suffixOf(sites[0])];

@@ -106,25 +106,44 @@ function actGrad(act: Model['cfg']['act'], x: number): number {
   return 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * c * (1 + 3 * 0.044715 * x * x);
 }
 
-/** y[t, j] = Σ_i g[t, i] W[j, i] for W [n, m] stored row-major, g [T, m]: y = g Wᵀ [T, n]. */
-function timesTransposed(g: Float64Array, W: Float32Array, T: number, n: number, m: number): Float64Array {
-  const y = new Float64Array(T * n);
-  for (let t = 0; t < T; t++) {
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      const off = j * m;
-      for (let i = 0; i < m; i++) s += g[t * m + i] * W[off + i];
-      y[t * n + j] = s;
+/** A · Bᵀ for A [M, K] (float64) and B [N, K] on the model's device (ONNX Runtime, float32). */
+async function timesTransposed(model: Model, a: Float64Array, M: number, K: number, B: Float32Array, N: number): Promise<Float64Array> {
+  const y = await model.matmulTransposed({ dims: [M, K], data: Float32Array.from(a.subarray(0, M * K)) }, { dims: [N, K], data: B });
+  return Float64Array.from(y.data);
+}
+
+/**
+ * W_Q, W_K, W_V [H, d, dh] of one layer side by side as B [d, 3·H·dh] (B[i, (s, h, c)] =
+ * W_s[h, i, c]), so ln1's output gradient is one product [gq | gk | gv] · Bᵀ.
+ */
+function stackedQkv(model: Model, layer: number): Float32Array {
+  const { dModel: d, nHeads: H, dHead: dh } = model.cfg;
+  const w = model.weights.blocks[layer];
+  const HD = H * dh;
+  const B = new Float32Array(d * 3 * HD);
+  [w.W_Q, w.W_K, w.W_V].forEach((W, s) => {
+    for (let h = 0; h < H; h++) {
+      for (let i = 0; i < d; i++) B.set(W.data.subarray((h * d + i) * dh, (h * d + i + 1) * dh), i * 3 * HD + s * HD + h * dh);
     }
-  }
-  return y;
+  });
+  return B;
 }
 
 /**
  * ∂(logit[answer] − logit[wrong] at `pos`)/∂hook for every layer, for batch row `b` of a
- * forward run whose cache holds `backwardHooks(model)`; T is the run's length.
+ * forward run whose cache holds `backwardHooks(model)`; T is the run's length. `qkv` keeps
+ * each layer's `stackedQkv` between calls (one per prompt of a set).
  */
-export function logitDiffGradients(model: Model, cache: ReadonlyMap<HookName, Tensor>, b: number, T: number, pos: number, answer: number, wrong: number): LayerGrads[] {
+export async function logitDiffGradients(
+  model: Model,
+  cache: ReadonlyMap<HookName, Tensor>,
+  b: number,
+  T: number,
+  pos: number,
+  answer: number,
+  wrong: number,
+  qkv: Map<number, Float32Array> = new Map(),
+): Promise<LayerGrads[]> {
   const { cfg, weights } = model;
   const { nLayers, dModel: d, nHeads: H, dHead: dh, dMlp } = cfg;
   const rows = pos + 1; // causal: nothing after `pos` reaches the metric
@@ -150,9 +169,9 @@ export function logitDiffGradients(model: Model, cache: ReadonlyMap<HookName, Te
 
     // MLP: mlp_out = act(pre) W_out + b_out, pre = ln2(input) W_in + b_in.
     const pre = row(cache, blockHook(l, 'mlp.hook_pre'), b);
-    const gAct = timesTransposed(gPost, w.W_out.data, rows, dMlp, d); // [rows, dMlp]
+    const gAct = await timesTransposed(model, gPost, rows, d, w.W_out.data, dMlp); // [rows, dMlp]
     for (let i = 0; i < rows * dMlp; i++) gAct[i] *= actGrad(cfg.act, pre[i]);
-    const gY2 = timesTransposed(gAct, w.W_in.data, rows, d, dMlp); // [rows, d]
+    const gY2 = await timesTransposed(model, gAct, rows, dMlp, w.W_in.data, d); // [rows, d]
     const gMlpIn = new Float64Array(T * d);
     lnBackward(gY2, residMid ?? residPre, s2, w.ln2, d, gMlpIn, rows);
 
@@ -170,17 +189,9 @@ export function logitDiffGradients(model: Model, cache: ReadonlyMap<HookName, Te
     const k = row(cache, blockHook(l, 'attn.hook_k'), b);
     const v = row(cache, blockHook(l, 'attn.hook_v'), b);
     const p = row(cache, blockHook(l, 'attn.hook_pattern'), b);
+    // z → attn_out through W_O [H, dh, d], i.e. B [H·dh, d].
     const gZ = new Float64Array(T * H * dh);
-    for (let t = 0; t < rows; t++) {
-      for (let h = 0; h < H; h++) {
-        for (let c = 0; c < dh; c++) {
-          let s = 0;
-          const wOff = (h * dh + c) * d;
-          for (let i = 0; i < d; i++) s += gAttnOut[t * d + i] * w.W_O.data[wOff + i];
-          gZ[(t * H + h) * dh + c] = s;
-        }
-      }
-    }
+    gZ.set(await timesTransposed(model, gAttnOut, rows, d, w.W_O.data, H * dh));
     const gQ = new Float64Array(T * H * dh);
     const gK = new Float64Array(T * H * dh);
     const gV = new Float64Array(T * H * dh);
@@ -219,19 +230,17 @@ export function logitDiffGradients(model: Model, cache: ReadonlyMap<HookName, Te
         vec(gK, t, h).set(rotate(gKr[t], t, cfg, -1));
       }
     }
-    // Back through W_Q, W_K, W_V [H, d, dh] to ln1's output.
-    const gY1 = new Float64Array(T * d);
+    // Back through W_Q, W_K, W_V to ln1's output: one product with the stacked weights.
+    const HD = H * dh;
+    const gQkv = new Float64Array(rows * 3 * HD);
     for (let t = 0; t < rows; t++) {
-      for (let h = 0; h < H; h++) {
-        const o = (t * H + h) * dh;
-        for (let i = 0; i < d; i++) {
-          const wOff = (h * d + i) * dh;
-          let s = 0;
-          for (let c = 0; c < dh; c++) s += gQ[o + c] * w.W_Q.data[wOff + c] + gK[o + c] * w.W_K.data[wOff + c] + gV[o + c] * w.W_V.data[wOff + c];
-          gY1[t * d + i] += s;
-        }
-      }
+      gQkv.set(gQ.subarray(t * HD, (t + 1) * HD), t * 3 * HD);
+      gQkv.set(gK.subarray(t * HD, (t + 1) * HD), t * 3 * HD + HD);
+      gQkv.set(gV.subarray(t * HD, (t + 1) * HD), t * 3 * HD + 2 * HD);
     }
+    if (!qkv.has(l)) qkv.set(l, stackedQkv(model, l));
+    const gY1 = new Float64Array(T * d);
+    gY1.set(await timesTransposed(model, gQkv, rows, 3 * HD, qkv.get(l)!, d));
     const gPre = Float64Array.from(gAttnOut);
     if (!residMid) for (let i = 0; i < T * d; i++) gPre[i] += gMlpIn[i];
     lnBackward(gY1, residPre, s1, w.ln1, d, gPre, rows);

@@ -16,6 +16,7 @@ import { buildBlockGraph, blockHookSuffixes, hookRank, BLOCK_PAST_K_INPUT, BLOCK
 import { embedTokens } from './graph/embed';
 import { patchFeedNames } from './graph/patch';
 import { allHookNames, blockHook, parseHookName, type HookName } from './hooks';
+import { buildGemmTransBGraph, GEMM_A, GEMM_B, GEMM_Y } from './graph/gemm';
 import { createSession, ORT_VERSION, type Feed, type Session } from './runtime';
 import type { Tensor } from './tensor';
 import type { Model, Patch, RunPrefix, RunRequest, RunResult, TokenizerLike } from './types';
@@ -51,6 +52,8 @@ export class HookedModel implements Model {
   revision?: string;
   /** The full-logits session, once asked for (see `unembedSession`). */
   private unembed: Promise<Session> | null = null;
+  /** The A·Bᵀ session of `matmulTransposed`, made on first use. */
+  private gemm: Promise<Session> | null = null;
   private disposed = false;
 
   private constructor(
@@ -99,9 +102,28 @@ export class HookedModel implements Model {
   async dispose(): Promise<void> {
     this.disposed = true;
     const unembed = this.unembed;
+    const gemm = this.gemm;
     this.unembed = null;
+    this.gemm = null;
     for (const s of this.blocks) await s.release();
     if (unembed) await unembed.then((s) => s.release(), () => {});
+    if (gemm) await gemm.then((s) => s.release(), () => {});
+  }
+
+  async matmulTransposed(a: Tensor, b: Tensor): Promise<Tensor> {
+    if (this.disposed) throw new Error('the model was unloaded');
+    if (a.dims.length !== 2 || b.dims.length !== 2 || a.dims[1] !== b.dims[1]) {
+      throw new Error(`matmulTransposed: A [${a.dims}] and B [${b.dims}] should be [M, K] and [N, K]`);
+    }
+    if (!this.gemm) {
+      const made = createSession(buildGemmTransBGraph(), this.device);
+      this.gemm = made;
+      made.catch(() => {
+        if (this.gemm === made) this.gemm = null;
+      });
+    }
+    const out = await (await this.gemm).run({ [GEMM_A]: a, [GEMM_B]: b }, [GEMM_Y]);
+    return out[GEMM_Y];
   }
 
   /**

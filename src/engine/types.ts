@@ -91,6 +91,12 @@ export interface Model {
   /** The ONNX Runtime version running the graphs. */
   readonly runtime?: string;
   run(req: RunRequest): Promise<RunResult>;
+  /**
+   * A · Bᵀ for A [M, K] and B [N, K] ([M, N]) on the model's device: the large matrix
+   * products an analysis does outside the forward graphs (a backward pass through W_in,
+   * W_out, W_O, W_Q/K/V), at ONNX Runtime's speed rather than JavaScript's.
+   */
+  matmulTransposed(a: Tensor, b: Tensor): Promise<Tensor>;
   dispose(): Promise<void>;
 }
 

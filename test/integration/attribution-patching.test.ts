@@ -49,7 +49,7 @@ for (const arch of ['gpt2', 'gpt_neox'] as const) {
         const tokens = Array.from({ length: T }, () => 1 + Math.floor(r() * 999));
         const [answer, wrong] = [17, 404];
         const run = await model.run({ tokens: [tokens], cache: backwardHooks(model), output: { kind: 'none' } });
-        const grads = logitDiffGradients(model, run.cache, 0, T, pos, answer, wrong);
+        const grads = await logitDiffGradients(model, run.cache, 0, T, pos, answer, wrong);
         const V = model.cfg.dVocab;
         const metric = (patches?: Map<string, (a: Float64Array) => void>) => {
           const f = forward64(model.weights, tokens, { patches });

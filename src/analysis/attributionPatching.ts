@@ -2,7 +2,7 @@
  * Attribution patching: the first-order estimate of activation patching for every site at
  * once. Patching a site replaces the base run's activation a with the source run's a′;
  * to first order the metric moves by (a′ − a) · ∂metric/∂a, with the gradient taken on the
- * base run. One forward pass of each run and one backward pass per prompt (./gradients.ts)
+ * base run. One forward pass of each run and a forward and backward pass per prompt (./gradients.ts)
  * give every site of every kind, where activation patching runs each site.
  *
  * Same sites, grids and normalisation as activation patching (./patching.ts): denoising
@@ -56,13 +56,15 @@ export async function attributionPatch(model: Model, set: PatchingPromptSet, kin
   const grid = patchSites(model.cfg, kind, T);
   const siteHooks = [...new Set(grid.sites.map((s) => s.hook))];
   const noising = !!opts.noising;
-  const baseHooks = [...new Set<HookName>([...siteHooks, ...backwardHooks(model)])];
-  const cleanRun = await baselineRun(model, clean, targets, noising ? baseHooks : siteHooks, opts.signal);
-  const corruptedRun = await baselineRun(model, corrupted, targets, noising ? siteHooks : baseHooks, opts.signal);
+  const cleanRun = await baselineRun(model, clean, targets, siteHooks, opts.signal);
+  const corruptedRun = await baselineRun(model, corrupted, targets, siteHooks, opts.signal);
   const cleanMean = mean(cleanRun.diffs);
   const corruptedMean = mean(corruptedRun.diffs);
   normalisedMetric(cleanMean, cleanMean, corruptedMean); // a set whose runs agree is a UserError, as for activation patching
-  const [base, source] = noising ? [cleanRun, corruptedRun] : [corruptedRun, cleanRun];
+  const [base, source, baseTokens] = noising ? [cleanRun, corruptedRun, clean] : [corruptedRun, cleanRun, corrupted];
+  // The backward pass reads every layer's activations, patterns [H, T, T] included: one
+  // prompt at a time keeps that to one prompt's worth (the sites' hooks above are batched).
+  const gradHooks = backwardHooks(model);
 
   // Sites sharing a hook and a mask layout share one reduction.
   const groups = new Map<string, PatchSite[]>();
@@ -75,7 +77,8 @@ export async function attributionPatch(model: Model, set: PatchingPromptSet, kin
   const qkv = new Map<number, Float32Array>();
   for (let b = 0; b < P; b++) {
     opts.signal?.throwIfAborted();
-    const grads = await logitDiffGradients(model, base.cache, b, T, targets.answerPos[b], targets.answerIds[b], targets.wrongIds[b], qkv);
+    const forward = await model.run({ tokens: [baseTokens[b]], cache: gradHooks, output: { kind: 'none' }, signal: opts.signal });
+    const grads = await logitDiffGradients(model, forward.cache, 0, T, targets.answerPos[b], targets.answerIds[b], targets.wrongIds[b], qkv);
     for (const sites of groups.values()) {
       const { hook, layer, maskDims } = sites[0];
       const g = grads[layer][suffixOf(sites[0])];

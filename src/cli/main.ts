@@ -82,7 +82,7 @@ function throttledProgress(log: (line: string) => void): (p: { done: number; tot
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === 'help') {
-    (name === undefined ? io.stderr : io.stdout)(`${USAGE}\n\n${ALL.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`).join('\n')}\n`);
+    (name === undefined ? io.stderr : io.stdout)(`${USAGE}\n\n${ALL.map((c) => `  ${c.name.padEnd(Math.max(...ALL.map((x) => x.name.length)))}  ${c.summary}`).join('\n')}\n`);
     return name === undefined ? 2 : 0;
   }
   const cmd = ALL.find((c) => c.name === name);

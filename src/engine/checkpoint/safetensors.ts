@@ -11,10 +11,14 @@ import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors';
 import { tensor } from '../tensor';
 import type { Tensor } from '../tensor';
+// A cycle, used only inside functions: torchZip.ts reuses this file's decoding.
+import { TorchCheckpoint } from './torchZip';
 
 export type SafetensorsDtype = 'F32' | 'F16' | 'BF16';
 
-const BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2 };
+/** Bytes per element; shared with the torch checkpoint reader (torchZip.ts). */
+export const DTYPE_BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2 };
+const BYTES = DTYPE_BYTES;
 /** Refuse absurd header lengths before allocating (real headers are at most a few MB). */
 const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
@@ -53,8 +57,8 @@ function halfTable(): Float32Array {
   return t;
 }
 
-/** Widen raw little-endian bytes (own ArrayBuffer, offset 0) to float32. */
-function decode(bytes: Uint8Array, dtype: SafetensorsDtype, count: number): Float32Array {
+/** Widen raw little-endian bytes (own ArrayBuffer, offset 0) to float32 (F32: a view, no copy). */
+export function decode(bytes: Uint8Array, dtype: SafetensorsDtype, count: number): Float32Array {
   if (dtype === 'F32') return new Float32Array(bytes.buffer, 0, count);
   // Typed-array views read host byte order; every platform Node ships on is little-endian.
   const half = new Uint16Array(bytes.buffer, 0, count);
@@ -70,7 +74,7 @@ function decode(bytes: Uint8Array, dtype: SafetensorsDtype, count: number): Floa
   return out;
 }
 
-function numelOf(shape: readonly number[]): number {
+export function numelOf(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
@@ -198,37 +202,43 @@ function parseEntry(path: string, name: string, raw: unknown, dataStart: number,
   return { dtype, shape, begin, end };
 }
 
-/** A checkpoint split over shards by `model.safetensors.index.json` (its `weight_map`). */
-export class ShardedSafetensors implements TensorSource {
-  private constructor(
+/** Opens one shard of a sharded checkpoint. */
+export type ShardOpener = (path: string) => Promise<TensorSource>;
+
+/**
+ * A checkpoint split over shards by an index file's `weight_map` (tensor name → shard file):
+ * model.safetensors.index.json, or pytorch_model.bin.index.json with a torch opener.
+ */
+export class ShardedCheckpoint implements TensorSource {
+  protected constructor(
     readonly path: string,
     private readonly weightMap: Map<string, string>,
-    private readonly shards: Map<string, SafetensorsFile>,
+    private readonly shards: Map<string, TensorSource>,
   ) {}
 
-  static async open(indexPath: string): Promise<ShardedSafetensors> {
-    if (!existsSync(indexPath)) throw new UserError(`safetensors index not found: ${indexPath}`);
+  static async open(indexPath: string, openShard: ShardOpener): Promise<ShardedCheckpoint> {
+    if (!existsSync(indexPath)) throw new UserError(`checkpoint index not found: ${indexPath}`);
     let index: { weight_map?: Record<string, string> };
     try {
       index = JSON.parse(readFileSync(indexPath, 'utf8'));
     } catch (e) {
-      throw new UserError(`corrupt safetensors index ${indexPath}: not valid JSON (${(e as Error).message.split('\n')[0]})`);
+      throw new UserError(`corrupt checkpoint index ${indexPath}: not valid JSON (${(e as Error).message.split('\n')[0]})`);
     }
     if (!index || typeof index.weight_map !== 'object' || index.weight_map === null) {
-      throw new UserError(`corrupt safetensors index ${indexPath}: no weight_map`);
+      throw new UserError(`corrupt checkpoint index ${indexPath}: no weight_map`);
     }
     const weightMap = new Map(Object.entries(index.weight_map));
-    const shards = new Map<string, SafetensorsFile>();
+    const shards = new Map<string, TensorSource>();
     try {
       for (const file of new Set(weightMap.values())) {
-        if (file !== basename(file)) throw new UserError(`corrupt safetensors index ${indexPath}: shard '${file}' is not a plain file name`);
-        shards.set(file, await SafetensorsFile.open(join(dirname(indexPath), file)));
+        if (typeof file !== 'string' || file !== basename(file)) throw new UserError(`corrupt checkpoint index ${indexPath}: shard '${String(file)}' is not a plain file name`);
+        shards.set(file, await openShard(join(dirname(indexPath), file)));
       }
     } catch (e) {
       await Promise.all([...shards.values()].map((s) => s.close()));
       throw e;
     }
-    return new ShardedSafetensors(indexPath, weightMap, shards);
+    return new this(indexPath, weightMap, shards);
   }
 
   names(): string[] {
@@ -239,7 +249,7 @@ export class ShardedSafetensors implements TensorSource {
     return this.weightMap.has(name);
   }
 
-  private shard(name: string): SafetensorsFile {
+  private shard(name: string): TensorSource {
     const file = this.weightMap.get(name);
     if (!file) throw new UserError(`tensor '${name}' not found in ${this.path}`);
     return this.shards.get(file)!;
@@ -258,13 +268,27 @@ export class ShardedSafetensors implements TensorSource {
   }
 }
 
-/** Open a checkpoint folder's weights: model.safetensors, else the sharded index. */
+/** Shards that are safetensors files (model.safetensors.index.json). */
+export class ShardedSafetensors extends ShardedCheckpoint {
+  static override async open(indexPath: string, openShard: ShardOpener = SafetensorsFile.open): Promise<ShardedSafetensors> {
+    return super.open(indexPath, openShard);
+  }
+}
+
+/** The weight files a checkpoint folder may hold, in the order they are tried. */
+export const CHECKPOINT_WEIGHT_FILES = ['model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'pytorch_model.bin.index.json'] as const;
+
+/**
+ * Open a checkpoint folder's weights: model.safetensors, its sharded index, then the
+ * torch.save formats (read without running their pickles; see torchZip.ts).
+ */
 export async function openCheckpointTensors(dir: string): Promise<TensorSource> {
-  const single = join(dir, 'model.safetensors');
+  const [single, index, bin, binIndex] = CHECKPOINT_WEIGHT_FILES.map((f) => join(dir, f));
   if (existsSync(single)) return SafetensorsFile.open(single);
-  const index = join(dir, 'model.safetensors.index.json');
   if (existsSync(index)) return ShardedSafetensors.open(index);
-  throw new UserError(`no model.safetensors or model.safetensors.index.json in ${dir}`);
+  if (existsSync(bin)) return TorchCheckpoint.open(bin);
+  if (existsSync(binIndex)) return ShardedCheckpoint.open(binIndex, TorchCheckpoint.open);
+  throw new UserError(`no model weights in ${dir}: expected ${CHECKPOINT_WEIGHT_FILES.join(', ')}`);
 }
 
 /** Round-to-nearest-even float32 → float16 bits. */

@@ -8,8 +8,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { UserError } from '../errors';
+import { CHECKPOINT_WEIGHT_FILES } from './safetensors';
 
 export interface DownloadProgress {
   file: string;
@@ -129,6 +130,30 @@ async function tryDownload(base: string, repo: string, revision: string, file: s
   }
 }
 
+/**
+ * The first weight format the repo has, in CHECKPOINT_WEIGHT_FILES order: safetensors
+ * before pytorch_model.bin (both load; safetensors needs no pickle at all), a single file
+ * before a sharded index (whose shards follow).
+ */
+async function downloadWeights(base: string, repo: string, revision: string, folder: string, opts: HubOptions): Promise<void> {
+  for (const file of CHECKPOINT_WEIGHT_FILES) {
+    if (!(await tryDownload(base, repo, revision, file, folder, opts))) continue;
+    if (!file.endsWith('.index.json')) return;
+    let map: Record<string, string>;
+    try {
+      map = (JSON.parse(readFileSync(join(folder, file), 'utf8')) as { weight_map?: Record<string, string> }).weight_map ?? {};
+    } catch (e) {
+      throw new UserError(`corrupt checkpoint index ${file} of model '${repo}' at ${base}: ${(e as Error).message.split('\n')[0]}`);
+    }
+    for (const shard of new Set(Object.values(map))) {
+      if (typeof shard !== 'string' || shard !== basename(shard)) throw new UserError(`corrupt checkpoint index ${file} of model '${repo}' at ${base}: shard '${String(shard)}' is not a plain file name`);
+      if (!(await tryDownload(base, repo, revision, shard, folder, opts))) throw new UserError(`model '${repo}' at ${base}: shard ${shard} not found`);
+    }
+    return;
+  }
+  throw new UserError(`model '${repo}' at ${base} has no weights: none of ${CHECKPOINT_WEIGHT_FILES.join(', ')}`);
+}
+
 /** Download config, tokenizer and weights of `repo` at `revision`; returns the local folder. */
 export async function downloadFromHub(repo: string, opts: HubOptions): Promise<string> {
   const base = hubBaseUrl(opts.hubBaseUrl);
@@ -145,16 +170,7 @@ export async function downloadFromHub(repo: string, opts: HubOptions): Promise<s
   if (!existsSync(join(folder, 'tokenizer.json')) && !existsSync(join(folder, 'vocab.json'))) {
     throw new UserError(`model '${repo}' at ${base} has no tokenizer.json or vocab.json`);
   }
-  if (!(await tryDownload(base, repo, revision, 'model.safetensors', folder, opts))) {
-    const index = 'model.safetensors.index.json';
-    if (!(await tryDownload(base, repo, revision, index, folder, opts))) {
-      throw new UserError(`model '${repo}' at ${base} has no model.safetensors or ${index} (only safetensors checkpoints are supported)`);
-    }
-    const map = (JSON.parse(readFileSync(join(folder, index), 'utf8')) as { weight_map?: Record<string, string> }).weight_map ?? {};
-    for (const shard of new Set(Object.values(map))) {
-      if (!(await tryDownload(base, repo, revision, shard, folder, opts))) throw new UserError(`model '${repo}' at ${base}: shard ${shard} not found`);
-    }
-  }
+  await downloadWeights(base, repo, revision, folder, opts);
   writeFileSync(marker, new Date().toISOString());
   return folder;
 }

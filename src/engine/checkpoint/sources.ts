@@ -10,6 +10,7 @@ import { UserError } from '../errors';
 import { bundledModelDir, DEFAULT_MODEL } from '../paths';
 import { downloadFromHub } from './hub';
 import type { DownloadProgress } from './hub';
+import { CHECKPOINT_WEIGHT_FILES } from './safetensors';
 
 export interface ResolvedCheckpoint {
   dir: string;
@@ -56,18 +57,18 @@ export function hfCacheRoot(override?: string): string {
   return join(homedir(), '.cache', 'huggingface', 'hub');
 }
 
-function hasSafetensors(dir: string): boolean {
-  return existsSync(join(dir, 'config.json')) && (existsSync(join(dir, 'model.safetensors')) || existsSync(join(dir, 'model.safetensors.index.json')));
+function hasCheckpoint(dir: string): boolean {
+  return existsSync(join(dir, 'config.json')) && CHECKPOINT_WEIGHT_FILES.some((f) => existsSync(join(dir, f)));
 }
 
-/** `models--ORG--NAME/snapshots/<commit>` of the user's HF cache, if it holds a safetensors checkpoint. */
+/** `models--ORG--NAME/snapshots/<commit>` of the user's HF cache, if it holds a checkpoint (safetensors or pytorch_model.bin). */
 export function findInHfCache(repo: string, revision = 'main', root = hfCacheRoot()): { dir: string; revision: string } | undefined {
   const base = join(root, `models--${repo.replace(/\//g, '--')}`);
   if (!existsSync(base)) return undefined;
   const ref = join(base, 'refs', revision);
   const commit = existsSync(ref) ? readFileSync(ref, 'utf8').trim() : revision;
   const dir = join(base, 'snapshots', commit);
-  return hasSafetensors(dir) ? { dir, revision: commit } : undefined;
+  return hasCheckpoint(dir) ? { dir, revision: commit } : undefined;
 }
 
 function isDir(p: string): boolean {

@@ -15,6 +15,7 @@ import { UserError } from '../../src/engine/errors';
 import { NO_PROCESSING } from '../../src/engine/weights';
 import { startHubServer } from '../support/hubServer';
 import { makeTinyCheckpoint } from '../support/tinyCheckpoint';
+import { pythonMissing, resaveAsTorch } from '../support/torchSave';
 
 const root = mkdtempSync(join(tmpdir(), 'ce-hub-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -114,6 +115,49 @@ describe('Hub downloads (local server)', () => {
       const ac = new AbortController();
       ac.abort();
       await assert.rejects(downloadFromHub(REPO, { hubBaseUrl: hub.url, cacheDir: freshCache(), signal: ac.signal }), /cancelled/);
+    } finally {
+      await hub.close();
+    }
+  });
+});
+
+describe('Hub repos with pytorch_model.bin only', { skip: pythonMissing() }, () => {
+  const weightFiles = ['model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'pytorch_model.bin.index.json'];
+
+  for (const shards of [1, 2]) {
+    it(`${shards === 1 ? 'pytorch_model.bin' : 'pytorch_model.bin.index.json and its shards'}: tried after safetensors, downloaded, loads the same weights`, async () => {
+      const repo = `tiny-org/bin-${shards}`;
+      const src = makeTinyCheckpoint(join(root, `bin-src-${shards}`), { arch: 'gpt2', seed: 7, nLayers: 1 });
+      await resaveAsTorch(src, join(served, repo), { shards });
+      const hub = await startHubServer(served);
+      try {
+        const dir = await downloadFromHub(repo, { hubBaseUrl: hub.url, cacheDir: freshCache() });
+        const asked = hub.requests.filter((r) => r.repo === repo && /model/.test(r.file)).map((r) => `${r.file} ${r.status}`);
+        const expected = shards === 1
+          ? ['model.safetensors 404', 'model.safetensors.index.json 404', 'pytorch_model.bin 200']
+          : ['model.safetensors 404', 'model.safetensors.index.json 404', 'pytorch_model.bin 404', 'pytorch_model.bin.index.json 200',
+            'pytorch_model-00001-of-00002.bin 200', 'pytorch_model-00002-of-00002.bin 200'];
+        assert.deepEqual(asked, expected);
+        const [a, b] = [await loadCanonicalWeights(src, NO_PROCESSING), await loadCanonicalWeights(dir, NO_PROCESSING)];
+        assert.deepEqual([...b.blocks[0].W_Q.data], [...a.blocks[0].W_Q.data]);
+        assert.deepEqual([...b.W_U.data], [...a.W_U.data]);
+      } finally {
+        await hub.close();
+      }
+    });
+  }
+
+  it('a repo with no weights at all names the four files it looked for', async () => {
+    const repo = 'tiny-org/no-weights';
+    makeTinyCheckpoint(join(served, repo), { arch: 'gpt2', seed: 8, nLayers: 1 });
+    rmSync(join(served, repo, 'model.safetensors'));
+    const hub = await startHubServer(served);
+    try {
+      await assert.rejects(downloadFromHub(repo, { hubBaseUrl: hub.url, cacheDir: freshCache() }), (e: unknown) => {
+        assert.ok(e instanceof UserError && !e.message.includes('\n'), String(e));
+        for (const f of [`'${repo}'`, ...weightFiles]) assert.ok(e.message.includes(f), e.message);
+        return true;
+      });
     } finally {
       await hub.close();
     }

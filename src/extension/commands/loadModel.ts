@@ -41,7 +41,7 @@ export const loadModel: CommandModule = {
       const known = new Set(items.map((i) => i.label));
       const cached = cachedHubModels().filter((m) => !known.has(m));
       if (cached.length) items.push({ label: 'Hugging Face cache', kind: vscode.QuickPickItemKind.Separator }, ...cached.map((m) => ({ label: m, description: 'in your Hugging Face cache' })));
-      items.push({ label: '', kind: vscode.QuickPickItemKind.Separator }, { label: FOLDER, description: 'config.json + *.safetensors + tokenizer' });
+      items.push({ label: '', kind: vscode.QuickPickItemKind.Separator }, { label: FOLDER, description: 'config.json + safetensors or pytorch_model.bin + tokenizer' });
       const pick = await vscode.window.showQuickPick(items, { title: 'Circuit Explorer: Load Model', placeHolder: s.session.model ? `loaded: ${s.session.model.id}` : 'choose a model' });
       if (!pick) return undefined;
       model = pick.label;

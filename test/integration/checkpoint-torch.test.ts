@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadCanonicalWeights } from '../../src/engine/checkpoint/load';
-import { openCheckpointTensors } from '../../src/engine/checkpoint/safetensors';
+import { openCheckpointTensors } from '../../src/engine/checkpoint/open';
 import { findInHfCache } from '../../src/engine/checkpoint/sources';
 import { UserError } from '../../src/engine/errors';
 import { loadModel } from '../../src/engine/load';

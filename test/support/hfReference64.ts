@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openCheckpointTensors } from '../../src/engine/checkpoint/safetensors';
+import { openCheckpointTensors } from '../../src/engine/checkpoint/open';
 import type { TensorSource } from '../../src/engine/checkpoint/safetensors';
 import { erf64 } from './reference64';
 

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openCheckpointTensors } from '../../src/engine/checkpoint/safetensors';
+import { openCheckpointTensors } from '../../src/engine/checkpoint/open';
 import type { SafetensorsDtype } from '../../src/engine/checkpoint/safetensors';
 
 const WRITER = join(__dirname, 'torch_save.py');

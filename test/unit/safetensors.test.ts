@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { UserError } from '../../src/engine/errors';
-import { openCheckpointTensors, SafetensorsFile, ShardedSafetensors, writeSafetensors } from '../../src/engine/checkpoint/safetensors';
+import { openCheckpointTensors } from '../../src/engine/checkpoint/open';
+import { SafetensorsFile, ShardedSafetensors, writeSafetensors } from '../../src/engine/checkpoint/safetensors';
 
 const dir = mkdtempSync(join(tmpdir(), 'ce-st-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

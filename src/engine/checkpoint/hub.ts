@@ -10,7 +10,7 @@ import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSy
 import { open } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { UserError } from '../errors';
-import { CHECKPOINT_WEIGHT_FILES } from './safetensors';
+import { CHECKPOINT_WEIGHT_FILES } from './open';
 
 export interface DownloadProgress {
   file: string;

@@ -2,7 +2,7 @@
 import { processWeights } from '../processing';
 import type { CanonicalWeights, ProcessingOptions } from '../weights';
 import { readModelConfig } from './config';
-import { openCheckpointTensors } from './safetensors';
+import { openCheckpointTensors } from './open';
 
 export async function loadCanonicalWeights(dir: string, processing: ProcessingOptions): Promise<CanonicalWeights> {
   const { cfg, arch } = readModelConfig(dir);

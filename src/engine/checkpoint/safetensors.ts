@@ -12,7 +12,6 @@ import { UserError } from '../errors';
 import { tensor } from '../tensor';
 import type { Tensor } from '../tensor';
 // A cycle, used only inside functions: torchZip.ts reuses this file's decoding.
-import { TorchCheckpoint } from './torchZip';
 
 export type SafetensorsDtype = 'F32' | 'F16' | 'BF16';
 
@@ -275,21 +274,6 @@ export class ShardedSafetensors extends ShardedCheckpoint {
   }
 }
 
-/** The weight files a checkpoint folder may hold, in the order they are tried. */
-export const CHECKPOINT_WEIGHT_FILES = ['model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'pytorch_model.bin.index.json'] as const;
-
-/**
- * Open a checkpoint folder's weights: model.safetensors, its sharded index, then the
- * torch.save formats (read without running their pickles; see torchZip.ts).
- */
-export async function openCheckpointTensors(dir: string): Promise<TensorSource> {
-  const [single, index, bin, binIndex] = CHECKPOINT_WEIGHT_FILES.map((f) => join(dir, f));
-  if (existsSync(single)) return SafetensorsFile.open(single);
-  if (existsSync(index)) return ShardedSafetensors.open(index);
-  if (existsSync(bin)) return TorchCheckpoint.open(bin);
-  if (existsSync(binIndex)) return ShardedCheckpoint.open(binIndex, TorchCheckpoint.open);
-  throw new UserError(`no model weights in ${dir}: expected ${CHECKPOINT_WEIGHT_FILES.join(', ')}`);
-}
 
 /** Round-to-nearest-even float32 → float16 bits. */
 const scratchF32 = new Float32Array(1);

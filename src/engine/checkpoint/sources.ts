@@ -10,7 +10,7 @@ import { UserError } from '../errors';
 import { bundledModelDir, DEFAULT_MODEL } from '../paths';
 import { downloadFromHub } from './hub';
 import type { DownloadProgress } from './hub';
-import { CHECKPOINT_WEIGHT_FILES } from './safetensors';
+import { CHECKPOINT_WEIGHT_FILES } from './open';
 
 export interface ResolvedCheckpoint {
   dir: string;

@@ -5,7 +5,7 @@
  *
  * Direction:
  *   host → webview: `run/show`, `attention/show`, `export/request`
- *   webview → host: `webview/ready`, `head/open`, `export/save`
+ *   webview → host: `webview/ready`, `head/open`, `score/open`, `export/save`
  */
 import type { SavedRun } from './ops';
 import type { AttentionResult } from './results';
@@ -41,6 +41,12 @@ export interface WebviewReadyMessage { type: 'webview/ready' }
 /** webview → host: the user chose a head (click / Enter) — open its attention pattern. */
 export interface HeadOpenMessage { type: 'head/open'; layer: number; head: number; promptIndex: number }
 
+/**
+ * webview → host: the user chose a cell (query, key) of head L.H's attention pattern —
+ * split that attention score over the upstream components (key side).
+ */
+export interface ScoreOpenMessage { type: 'score/open'; layer: number; head: number; query: number; key: number }
+
 /** webview → host: save an exported figure; `data` is text, or base64 for PNG. */
 export interface ExportSaveMessage {
   type: 'export/save';
@@ -49,7 +55,7 @@ export interface ExportSaveMessage {
   suggestedName: string;
 }
 
-export type WebviewToHostMessage = WebviewReadyMessage | HeadOpenMessage | ExportSaveMessage;
+export type WebviewToHostMessage = WebviewReadyMessage | HeadOpenMessage | ScoreOpenMessage | ExportSaveMessage;
 
 function isObj(m: unknown): m is Record<string, unknown> {
   return typeof m === 'object' && m !== null;
@@ -72,6 +78,10 @@ export function isWebviewReadyMessage(m: unknown): m is WebviewReadyMessage {
 }
 export function isHeadOpenMessage(m: unknown): m is HeadOpenMessage {
   return isObj(m) && m.type === 'head/open' && isInt(m.layer) && isInt(m.head) && isInt(m.promptIndex);
+}
+/** Shape only; whether the head and positions exist in the panel's result is the host's check. */
+export function isScoreOpenMessage(m: unknown): m is ScoreOpenMessage {
+  return isObj(m) && m.type === 'score/open' && isInt(m.layer) && isInt(m.head) && isInt(m.query) && isInt(m.key) && m.key <= m.query;
 }
 export function isExportSaveMessage(m: unknown): m is ExportSaveMessage {
   return (

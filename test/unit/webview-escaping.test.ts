@@ -1,7 +1,7 @@
 /**
  * The panel apps in headless Chromium under their real CSP: token strings render as text
- * (never markup), head cells post head/open by click and keyboard, and the exports carry
- * the data. Skipped where /usr/bin/chromium is missing.
+ * (never markup), head cells post head/open and attention pattern cells score/open by click
+ * and keyboard, and the exports carry the data. Skipped where /usr/bin/chromium is missing.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -79,6 +79,26 @@ test('tokens render as text in the attention panel too', { skip }, async () => {
   await page.hover('.token-text .tok[data-pos="2"]');
   const bg = await page.locator('.token-text .tok').evaluateAll((els) => els.map((e) => (e as HTMLElement).style.backgroundColor).filter(Boolean));
   assert.ok(bg.length > 0);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('attention pattern cells: click and keyboard post score/open for the head shown large, keys never after the query', { skip }, async () => {
+  const page = await open(1);
+  // 4 tokens: the causal triangle has 4·5/2 cells, one of them in the tab order.
+  assert.equal(await page.locator('svg.pattern rect.cell').count(), 10);
+  assert.equal(await page.locator('svg.pattern rect.cell[tabindex="0"]').count(), 1);
+  await page.hover('svg.pattern rect.cell[data-dest="3"][data-src="1"]');
+  assert.ok((await page.locator('.tooltip').innerText()).includes('split this attention score (key side)'));
+  await page.click('svg.pattern rect.cell[data-dest="3"][data-src="1"]');
+  await page.getByRole('button', { name: 'Head L1H2', exact: true }).click();
+  // The tab stop is the last query's first key; up, then right past the diagonal stops on it.
+  await page.locator('svg.pattern rect.cell[tabindex="0"]').focus();
+  for (const key of ['ArrowUp', 'ArrowRight', 'ArrowRight', 'ArrowRight', 'Enter']) await page.keyboard.press(key);
+  assert.deepEqual((await posted(page)).filter((m) => m.type === 'score/open'), [
+    { type: 'score/open', layer: 0, head: 0, query: 3, key: 1 },
+    { type: 'score/open', layer: 1, head: 2, query: 2, key: 2 },
+  ]);
   assert.deepEqual(problems, []);
   await page.close();
 });

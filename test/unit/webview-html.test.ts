@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildPanelHtml, contentSecurityPolicy, makeNonce } from '../../src/extension/panels/html';
 import { promptForRun } from '../../src/extension/panels/runPrompt';
-import { isAttentionShowMessage, isExportSaveMessage, isHeadOpenMessage, isRunShowMessage, isWebviewReadyMessage } from '../../src/protocol/webview';
+import { isAttentionShowMessage, isExportSaveMessage, isHeadOpenMessage, isRunShowMessage, isScoreOpenMessage, isWebviewReadyMessage } from '../../src/protocol/webview';
 import { IOI_PROMPT, sampleAttention, sampleRuns } from '../support/webviewSamples';
 
 const SRC = 'https://file+.vscode-resource.vscode-cdn.net';
@@ -40,6 +40,14 @@ test('message guards accept well-formed messages and reject others', () => {
   assert.ok(isHeadOpenMessage({ type: 'head/open', layer: 1, head: 2, promptIndex: 0 }));
   assert.ok(!isHeadOpenMessage({ type: 'head/open', layer: -1, head: 2, promptIndex: 0 }));
   assert.ok(!isHeadOpenMessage({ type: 'head/open', layer: '1', head: 2, promptIndex: 0 }));
+  assert.ok(isScoreOpenMessage({ type: 'score/open', layer: 1, head: 0, query: 5, key: 0 }));
+  assert.ok(isScoreOpenMessage({ type: 'score/open', layer: 0, head: 3, query: 2, key: 2 }));
+  assert.ok(!isScoreOpenMessage({ type: 'score/open', layer: 1, head: 0, query: 2, key: 3 }), 'key after the query is masked');
+  assert.ok(!isScoreOpenMessage({ type: 'score/open', layer: 1, head: 0, query: 2.5, key: 0 }));
+  assert.ok(!isScoreOpenMessage({ type: 'score/open', layer: 1, head: -1, query: 2, key: 0 }));
+  assert.ok(!isScoreOpenMessage({ type: 'score/open', layer: 1, head: 0, query: '2', key: 0 }));
+  assert.ok(!isScoreOpenMessage({ type: 'score/open', layer: 1, head: 0, key: 0 }));
+  assert.ok(!isScoreOpenMessage({ type: 'head/open', layer: 1, head: 0, query: 2, key: 0 }));
   assert.ok(isExportSaveMessage({ type: 'export/save', format: 'png', data: 'AAAA', suggestedName: 'x.png' }));
   assert.ok(!isExportSaveMessage({ type: 'export/save', format: 'exe', data: '', suggestedName: 'x' }));
   assert.ok(isWebviewReadyMessage({ type: 'webview/ready' }));

@@ -32,24 +32,49 @@ function drawThumb(canvas: HTMLCanvasElement, p: Float64Array, T: number): void 
   ctx.putImageData(img, 0, 0);
 }
 
-function drawLarge(box: HTMLElement, p: Float64Array, labels: string[], ref: HeadRef): SVGSVGElement {
+/** What a cell of the large pattern asks for: the split of its attention score (key side). */
+const SPLIT_HINT = 'Click or Enter: split this attention score (key side)';
+
+function drawLarge(box: HTMLElement, p: Float64Array, labels: string[], ref: HeadRef, onSplit: (query: number, key: number) => void): SVGSVGElement {
   const T = labels.length;
   const cell = Math.max(10, Math.min(28, 560 / T));
   const margin = Math.min(140, 14 + 6 * Math.max(...labels.map((l) => l.length)));
   const size = margin + T * cell + 10;
   const svg = select(box).append('svg').attr('class', 'figure pattern').attr('width', size).attr('height', size + 24)
-    .attr('viewBox', `0 0 ${size} ${size + 24}`).attr('role', 'img').attr('aria-label', `Attention pattern of L${ref.layer}H${ref.head}`);
+    .attr('viewBox', `0 0 ${size} ${size + 24}`).attr('role', 'group').attr('aria-label', `Attention pattern of L${ref.layer}H${ref.head}`);
   svg.append('text').attr('class', 'title').attr('x', 4).attr('y', 16).text(`L${ref.layer}H${ref.head} (rows: destination, columns: source)`);
   const g = svg.append('g').attr('transform', `translate(${margin},${margin + 24})`);
+  // Cells by (query, key), for the arrow keys; one of them is in the tab order at a time.
+  const rects = new Map<number, SVGRectElement>();
+  const move = (from: SVGRectElement, q: number, k: number) => {
+    const qq = Math.min(T - 1, Math.max(0, q));
+    const next = rects.get(qq * T + Math.min(qq, Math.max(0, k)));
+    if (!next || next === from) return;
+    from.setAttribute('tabindex', '-1');
+    next.setAttribute('tabindex', '0');
+    next.focus();
+  };
+  const moves: Record<string, [number, number]> = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
   for (let q = 0; q < T; q++) {
     // Keys after the query are masked (causal attention): drawn as empty, as CircuitsVis does.
     for (let k = 0; k <= q; k++) {
       const v = p[q * T + k];
-      g.append('rect').attr('class', 'cell').attr('x', k * cell).attr('y', q * cell).attr('width', cell - 1).attr('height', cell - 1)
+      const lines = [formatProb(v), `destination ${labels[q]}`, `source ${labels[k]}`, SPLIT_HINT];
+      const rect = g.append('rect').attr('class', 'cell clickable').attr('x', k * cell).attr('y', q * cell).attr('width', cell - 1).attr('height', cell - 1)
         .attr('fill', sequentialColour(v)).attr('data-layer', ref.layer).attr('data-head', ref.head).attr('data-dest', q).attr('data-src', k)
-        .attr('data-value', String(v)).attr('aria-label', `${labels[q]} → ${labels[k]}: ${formatProb(v)}`)
-        .on('mousemove', (ev: MouseEvent) => showTooltip([formatProb(v), `destination ${labels[q]}`, `source ${labels[k]}`], ev.pageX, ev.pageY))
-        .on('mouseleave', hideTooltip);
+        .attr('data-value', String(v)).attr('role', 'button').attr('tabindex', q === T - 1 && k === 0 ? 0 : -1)
+        .attr('aria-label', `${labels[q]} → ${labels[k]}: ${formatProb(v)}. Split this attention score (key side)`)
+        .on('mousemove', (ev: MouseEvent) => showTooltip(lines, ev.pageX, ev.pageY))
+        .on('mouseleave blur', hideTooltip)
+        .on('focus', function () { const c = centreOf(this as Element); showTooltip(lines, c.x, c.y); })
+        .on('click', () => onSplit(q, k))
+        .on('keydown', function (ev: KeyboardEvent) {
+          if (ev.key in moves) move(this as SVGRectElement, q + moves[ev.key][0], k + moves[ev.key][1]);
+          else if (ev.key === 'Enter' || ev.key === ' ') onSplit(q, k);
+          else return;
+          ev.preventDefault();
+        });
+      rects.set(q * T + k, rect.node()!);
     }
   }
   g.selectAll('text.row').data(labels).join('text').attr('class', 'tick row').attr('x', -4).attr('y', (_d, i) => i * cell + cell / 2)
@@ -88,7 +113,9 @@ function show(r: AttentionResult, focus: { layer: number; head: number } | undef
   const tokensBox = el('div', { cls: 'tokens-box' });
   const status = el('p', { cls: 'summary', attrs: { role: 'status' } });
   const large = el('div', { cls: 'facet' });
-  root.append(thumbs, status, tokensBox, large);
+  // A fixed line (not the status, whose length changes on hover and would move the tokens).
+  const hint = el('p', { cls: 'summary', text: 'Click a cell of the large pattern (or Enter on it) to split its attention score over the upstream components (key side).' });
+  root.append(thumbs, status, tokensBox, hint, large);
 
   const stripTo = el('div', { cls: 'token-text', attrs: { role: 'list', 'aria-label': 'Where the token attends (destination view)' } });
   const stripFrom = el('div', { cls: 'token-text', attrs: { role: 'list', 'aria-label': 'What attends to the token (source view)' } });
@@ -142,7 +169,7 @@ function show(r: AttentionResult, focus: { layer: number; head: number } | undef
     pattern = headPattern(r, ref);
     buttons.forEach((b, i) => b.setAttribute('aria-pressed', String(refs[i] === ref)));
     clear(large);
-    largeSvg = drawLarge(large, pattern, labels, ref);
+    largeSvg = drawLarge(large, pattern, labels, ref, (query, key) => post({ type: 'score/open', layer: ref.layer, head: ref.head, query, key }));
     paint(locked);
   };
   choose(sel);

@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { ExportFormat, ExportSaveMessage, HostToWebviewMessage, ThemeHints, WebviewToHostMessage } from '../../protocol/webview';
-import { isExportSaveMessage, isHeadOpenMessage, isWebviewReadyMessage } from '../../protocol/webview';
+import { isExportSaveMessage, isHeadOpenMessage, isScoreOpenMessage, isWebviewReadyMessage } from '../../protocol/webview';
 import { Disposable } from './disposable';
 import { buildPanelHtml, makeNonce } from './html';
 
@@ -74,7 +74,7 @@ export abstract class BasePanel extends Disposable {
   /** The message that draws the panel's current data. */
   protected abstract dataMessage(): HostToWebviewMessage | undefined;
 
-  /** Head clicks etc.; the base handles ready and export. */
+  /** Head clicks, score splits; the base handles ready and export. */
   protected onMessage(_m: WebviewToHostMessage): Promise<void> | void {}
 
   protected render(): void {
@@ -103,7 +103,7 @@ export abstract class BasePanel extends Disposable {
     try {
       if (isWebviewReadyMessage(m)) this.send();
       else if (isExportSaveMessage(m)) await saveExport(m);
-      else if (isHeadOpenMessage(m)) await this.onMessage(m);
+      else if (isHeadOpenMessage(m) || isScoreOpenMessage(m)) await this.onMessage(m);
     } catch (e) {
       void vscode.window.showErrorMessage(`Circuit Explorer: ${(e as Error).message}`);
     }

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { CircuitExplorerApi } from '../../../src/extension/extension';
+import { openScoreSplit } from '../../../src/extension/panels/attentionPanel';
 import type { CommandOutcome } from '../../../src/extension/runAndShow';
 import type { ModelInfo } from '../../../src/protocol/rpc';
 import type { PromptSetNode } from '../../../src/extension/views/promptSetsView';
@@ -111,6 +112,23 @@ describe('Circuit Explorer extension', function () {
       }
       assert.ok(close(sum, 1, 1e-4), `row ${row} sums to ${sum}`);
     }
+  });
+
+  it('a cell of the attention panel splits its score: L1H0, last query → key 0, saved, pieces add up to the model\'s score', async () => {
+    const shown = api.panels.attention();
+    assert.ok(shown?.prompt, 'the attention panel knows its prompt');
+    const T = shown.result.dims[3];
+    // The path the webview's score/open takes, on what the panel shows.
+    const out = (await openScoreSplit(shown, { layer: 1, head: 0, query: T - 1, key: 0 })) as CommandOutcome<'score-attribution'> | { error: string } | undefined;
+    assert.ok(out && !('error' in out), `score split failed: ${JSON.stringify(out)}`);
+    assert.equal(savedJson(out.file).command, 'score-attribution');
+    const r = out.run.result;
+    assert.deepEqual([r.layer, r.head, r.side, r.queryPos, r.keyPos], [1, 0, 'key', T - 1, 0]);
+    assert.deepEqual(r.strTokens, shown.result.strTokens, 'the same prompt, split the same way');
+    const sum = r.components.values.reduce((a, b) => a + b, 0) + r.embed + (r.posEmbed ?? 0) + r.attnBias + r.otherBias;
+    assert.ok(Math.abs(sum - r.actual) < 1e-4, `Σ pieces ${sum} vs hook_attn_scores ${r.actual}`);
+    // A key after the query is masked: refused, naming the positions.
+    await assert.rejects(openScoreSplit(shown, { layer: 1, head: 0, query: 0, key: 1 }), /key 1/);
   });
 
   let residPre: CommandOutcome<'patch'>;

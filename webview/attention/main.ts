@@ -114,7 +114,7 @@ function show(r: AttentionResult, focus: { layer: number; head: number } | undef
   const status = el('p', { cls: 'summary', attrs: { role: 'status' } });
   const large = el('div', { cls: 'facet' });
   // A fixed line (not the status, whose length changes on hover and would move the tokens).
-  const hint = el('p', { cls: 'summary', text: 'Click a cell of the large pattern (or Enter on it) to split its attention score over the upstream components (key side).' });
+  const hint = el('p', { cls: 'summary', text: 'Click a cell of the pattern (or Enter on it) to split its attention score (key side).' });
   root.append(thumbs, status, tokensBox, hint, large);
 
   const stripTo = el('div', { cls: 'token-text', attrs: { role: 'list', 'aria-label': 'Where the token attends (destination view)' } });

@@ -51,6 +51,21 @@ export function lnDot(x: ArrayLike<number>, offset: number, dir: Float64Array, s
   return s / scale;
 }
 
+/**
+ * What head h writes to the residual stream, stack_head_results' z[h] @ W_O[h] (without b_O),
+ * into `into` [d]: `z` holds hook_z, `zOff` the offset of this head's d_head values.
+ */
+export function headWrite(z: ArrayLike<number>, zOff: number, W_O: Float32Array /* [H, dh, d] */, h: number, dHead: number, into: Float64Array): Float64Array {
+  const d = into.length;
+  into.fill(0);
+  for (let k = 0; k < dHead; k++) {
+    const zv = z[zOff + k];
+    const wOff = (h * dHead + k) * d;
+    for (let i = 0; i < d; i++) into[i] += zv * W_O[wOff + i];
+  }
+  return into;
+}
+
 /** Component hooks in decompose_resid order, with their labels. */
 export function residComponents(model: Model): { label: string; hook: HookName }[] {
   const out: { label: string; hook: HookName }[] = [{ label: 'embed', hook: 'hook_embed' }];
@@ -107,13 +122,7 @@ export async function directLogitAttribution(
         const z = get(out.cache, zHooks[l]).data; // [B, T, H, dh]
         const W_O = model.weights.blocks[l].W_O.data; // [H, dh, d]
         for (let h = 0; h < nHeads; h++) {
-          head.fill(0);
-          const zOff = ((b * T + pos) * nHeads + h) * dHead;
-          for (let k = 0; k < dHead; k++) {
-            const zv = z[zOff + k];
-            const wOff = (h * dHead + k) * d;
-            for (let i = 0; i < d; i++) head[i] += zv * W_O[wOff + i];
-          }
+          headWrite(z, ((b * T + pos) * nHeads + h) * dHead, W_O, h, dHead, head);
           headSum[l * nHeads + h] += lnDot(head, 0, dir, s);
         }
       }

@@ -19,7 +19,7 @@ import type { Model } from '../engine/types';
 import type { PatchKind, PatchResult } from '../protocol/results';
 import { backwardHooks, logitDiffGradients, type LayerGrads } from './gradients';
 import { mean, normalisedMetric } from './metrics';
-import { gridLabels, promptPairs, type PatchingPromptSet, type PatchOptions } from './patching';
+import { patchResult, promptPairs, type PatchingPromptSet, type PatchOptions } from './patching';
 import { patchSites, type PatchSite } from './sites';
 import { baselineRun } from './sweep';
 
@@ -94,19 +94,7 @@ export async function attributionPatch(model: Model, set: PatchingPromptSet, kin
   }
   const baseMean = mean(base.diffs);
   const values = Array.from(sums, (s) => normalisedMetric(baseMean + s / P, cleanMean, corruptedMean));
-  return {
-    kind,
-    dims: grid.dims,
-    labels: gridLabels(model, grid, clean[0]),
-    axes: grid.axes,
-    values,
-    clean: cleanMean,
-    corrupted: corruptedMean,
-    noising,
-    strTokens: model.tokenizer.strTokens(clean[0]),
-    seconds: (performance.now() - started) / 1000,
-    method: 'attribution',
-  };
+  return patchResult(model, grid, clean[0], values, { clean: cleanMean, corrupted: corruptedMean, noising, started, method: 'attribution' });
 }
 
 /** Batch row `b` of a cached hook: its data and dims without the batch dim. */

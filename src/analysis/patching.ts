@@ -117,16 +117,28 @@ export async function activationPatch(model: Model, set: PatchingPromptSet, kind
   const [base, source, baseTokens] = opts.noising ? [cleanRun, corruptedRun, clean] : [corruptedRun, cleanRun, corrupted];
   const patched = await fastSweep(model, grid.sites, { baseTokens, baseCache: base.cache, sourceCache: source.cache, baseDiffs: base.diffs, ...targets }, opts);
   const values = Array.from(patched, (v) => normalisedMetric(v, cleanMean, corruptedMean));
+  return patchResult(model, grid, clean[0], values, { clean: cleanMean, corrupted: corruptedMean, noising: !!opts.noising, started });
+}
+
+/** A sweep's grid and normalised values as a PatchResult; `started` is its performance.now() at the start. */
+export function patchResult(
+  model: Model,
+  grid: SiteGrid,
+  firstClean: readonly number[],
+  values: number[],
+  run: { clean: number; corrupted: number; noising: boolean; started: number; method?: PatchResult['method'] },
+): PatchResult {
   return {
-    kind,
+    kind: grid.kind,
     dims: grid.dims,
-    labels: gridLabels(model, grid, clean[0]),
+    labels: gridLabels(model, grid, firstClean),
     axes: grid.axes,
     values,
-    clean: cleanMean,
-    corrupted: corruptedMean,
-    noising: !!opts.noising,
-    strTokens: model.tokenizer.strTokens(clean[0]),
-    seconds: (performance.now() - started) / 1000,
+    clean: run.clean,
+    corrupted: run.corrupted,
+    noising: run.noising,
+    strTokens: model.tokenizer.strTokens(firstClean),
+    seconds: (performance.now() - run.started) / 1000,
+    ...(run.method ? { method: run.method } : {}),
   };
 }

@@ -22,7 +22,7 @@ import { blockHook, type HookName } from '../engine/hooks';
 import type { Tensor } from '../engine/tensor';
 import type { Model } from '../engine/types';
 import type { ScoreAttributionResult } from '../protocol/results';
-import { lnDot } from './attribution';
+import { headWrite, lnDot } from './attribution';
 import { rotate } from './rotary';
 
 export type ScoreSide = ScoreAttributionResult['side'];
@@ -151,14 +151,7 @@ export async function attentionScoreAttribution(
         const W_O = model.weights.blocks[l].W_O.data; // [H, dh, d]
         let heads = 0;
         for (let h = 0; h < H; h++) {
-          head64.fill(0);
-          const zOff = ((b * T + here) * H + h) * dh;
-          for (let k = 0; k < dh; k++) {
-            const zv = z[zOff + k];
-            const wOff = (h * dh + k) * d;
-            for (let i = 0; i < d; i++) head64[i] += zv * W_O[wOff + i];
-          }
-          const v = lnDot(head64, 0, map, s);
+          const v = lnDot(headWrite(z, ((b * T + here) * H + h) * dh, W_O, h, dh, head64), 0, map, s);
           comp[l * (H + 1) + h] += v;
           heads += v;
         }

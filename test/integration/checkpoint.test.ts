@@ -12,12 +12,12 @@ import { after, describe, it } from 'node:test';
 import { loadCanonicalWeights } from '../../src/engine/checkpoint/load';
 import { SafetensorsFile, writeSafetensors } from '../../src/engine/checkpoint/safetensors';
 import type { WritableTensor } from '../../src/engine/checkpoint/safetensors';
-import { UserError } from '../../src/engine/errors';
 import { DEFAULT_PROCESSING, NO_PROCESSING } from '../../src/engine/weights';
 import { hfForward64 } from '../support/hfReference64';
 import { forward64 } from '../support/reference64';
 import { makeTinyCheckpoint } from '../support/tinyCheckpoint';
 import type { TinyCheckpointOptions } from '../support/tinyCheckpoint';
+import { expectUserError } from '../support/userErrors';
 
 const root = mkdtempSync(join(tmpdir(), 'ce-ckpt-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -96,15 +96,6 @@ describe('checkpoint dtypes and shards', () => {
     assert.equal(maxDiff(one.blocks[0].W_K.data, three.blocks[0].W_K.data), 0);
   });
 });
-
-async function expectUserError(p: Promise<unknown>, mustMention: string[]): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof UserError, `expected UserError, got ${String(e)}`);
-    assert.ok(!e.message.includes('\n'), `one line: ${e.message}`);
-    for (const m of mustMention) assert.ok(e.message.includes(m), `'${e.message}' should mention '${m}'`);
-    return true;
-  });
-}
 
 describe('bad checkpoint folders give one-line UserErrors naming the file', () => {
   const good = make({ arch: 'gpt2', seed: 41, nLayers: 1 });

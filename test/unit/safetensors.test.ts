@@ -7,9 +7,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { UserError } from '../../src/engine/errors';
 import { openCheckpointTensors } from '../../src/engine/checkpoint/open';
 import { SafetensorsFile, ShardedSafetensors, writeSafetensors } from '../../src/engine/checkpoint/safetensors';
+import { expectUserError } from '../support/userErrors';
 
 const dir = mkdtempSync(join(tmpdir(), 'ce-st-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,16 +28,6 @@ function u16(...xs: number[]): Buffer {
   const b = Buffer.alloc(xs.length * 2);
   xs.forEach((x, i) => b.writeUInt16LE(x, 2 * i));
   return b;
-}
-
-async function expectUserError(p: Promise<unknown>, mustMention: string[]): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof UserError, `expected UserError, got ${String(e)}`);
-    assert.equal(e.name, 'UserError');
-    assert.ok(!e.message.includes('\n'), `one line: ${e.message}`);
-    for (const m of mustMention) assert.ok(e.message.includes(m), `'${e.message}' should mention '${m}'`);
-    return true;
-  });
 }
 
 describe('safetensors reader', () => {

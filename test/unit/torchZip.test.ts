@@ -15,21 +15,13 @@ import { TorchCheckpoint } from '../../src/engine/checkpoint/torchZip';
 import { UserError } from '../../src/engine/errors';
 import { pythonMissing, pythonPath, writeTorchCheckpoint } from '../support/torchSave';
 import type { TorchSaveSpec } from '../support/torchSave';
+import { expectUserError } from '../support/userErrors';
 
 const skip = pythonMissing();
 const dir = mkdtempSync(join(tmpdir(), 'ce-torchzip-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const write = (spec: TorchSaveSpec) => writeTorchCheckpoint(join(dir, `t${n++}.bin`), spec);
-
-async function expectUserError(p: Promise<unknown>, mustMention: string[]): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof UserError, `expected UserError, got ${String(e)}`);
-    assert.ok(!e.message.includes('\n'), `one line: ${e.message}`);
-    for (const m of mustMention) assert.ok(e.message.includes(m), `'${e.message}' should mention '${m}'`);
-    return true;
-  });
-}
 
 async function readAll(path: string): Promise<Record<string, { dims: number[]; data: number[] }>> {
   const c = await TorchCheckpoint.open(path);

@@ -66,6 +66,13 @@ export function headWrite(z: ArrayLike<number>, zOff: number, W_O: Float32Array 
   return into;
 }
 
+/** Prompts grouped by token count: rows of one batch must share a length, so each length runs as one batch. */
+export function byLength<P extends { tokens: readonly number[] }>(prompts: readonly P[]): Map<number, P[]> {
+  const groups = new Map<number, P[]>();
+  for (const p of prompts) groups.set(p.tokens.length, [...(groups.get(p.tokens.length) ?? []), p]);
+  return groups;
+}
+
 /** Component hooks in decompose_resid order, with their labels. */
 export function residComponents(model: Model): { label: string; hook: HookName }[] {
   const out: { label: string; hook: HookName }[] = [{ label: 'embed', hook: 'hook_embed' }];
@@ -99,11 +106,8 @@ export async function directLogitAttribution(
   let actualSum = 0;
   let biasSum = 0;
 
-  // Rows of one batch must share a length: run each length as one batch.
-  const byLength = new Map<number, DlaPrompt[]>();
-  for (const p of prompts) byLength.set(p.tokens.length, [...(byLength.get(p.tokens.length) ?? []), p]);
   let done = 0;
-  for (const [T, group] of byLength) {
+  for (const [T, group] of byLength(prompts)) {
     const pos = T - 1;
     const out = await model.run({ tokens: group.map((p) => p.tokens), cache: hooks, output: { kind: 'logits', positions: [pos] }, signal: opts.signal });
     if (!out.logits) throw new Error('the engine returned no logits');

@@ -22,7 +22,7 @@ import { blockHook, type HookName } from '../engine/hooks';
 import type { Tensor } from '../engine/tensor';
 import type { Model } from '../engine/types';
 import type { ScoreAttributionResult } from '../protocol/results';
-import { headWrite, lnDot } from './attribution';
+import { byLength, headWrite, lnDot } from './attribution';
 import { rotate } from './rotary';
 
 export type ScoreSide = ScoreAttributionResult['side'];
@@ -110,11 +110,9 @@ export async function attentionScoreAttribution(
   let actualSum = 0;
   let patternSum = 0;
 
-  const byLength = new Map<number, ScorePrompt[]>();
-  for (const p of prompts) byLength.set(p.tokens.length, [...(byLength.get(p.tokens.length) ?? []), p]);
   let done = 0;
   const head64 = new Float64Array(d);
-  for (const [T, group] of byLength) {
+  for (const [T, group] of byLength(prompts)) {
     const out = await model.run({ tokens: group.map((p) => p.tokens), cache: hooks, output: { kind: 'none' }, signal: opts.signal });
     const scale = get(out.cache, blockHook(L, 'ln1.hook_scale'));
     const qT = get(out.cache, blockHook(L, 'attn.hook_q'));
